@@ -1,0 +1,1 @@
+"""The domain: storage, identity, derivation of interactions and the reconnect engine."""

@@ -1,0 +1,56 @@
+"""The one settings object, built at the entry points and passed down as values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "keepwarm"
+
+
+class Settings(BaseSettings):
+    """Everything keepwarm reads from the environment.
+
+    Without `DATABASE_URL` and `REDIS_URL` it runs embedded: a SQLite file under `KEEPWARM_HOME`
+    and an in-process broker and worker. With them it runs against PostgreSQL and Redis.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KEEPWARM_", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
+    # Dramatiq keys live under this prefix, so several deployments (or test runs) can share Redis.
+    queue_namespace: str = "keepwarm"
+
+    # What counts as a relationship (PRODUCT.md, "What makes a relationship").
+    floor_months: float = Field(default=3.0, gt=0)
+    bulk_recipients: int = Field(default=10, ge=1)
+    large_meeting_attendees: int = Field(default=8, ge=1)
+
+    # Recurring events are expanded over this window around the import date.
+    calendar_years_back: int = Field(default=25, ge=0)
+    calendar_days_ahead: int = Field(default=365, ge=0)
+
+    worker_threads: int = Field(default=2, ge=1)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external database is configured."""
+        return self.database_url is None
+
+    def sqlalchemy_url(self) -> str:
+        """The database URL SQLAlchemy should use, with psycopg 3 for PostgreSQL."""
+        if self.database_url is None:
+            return f"sqlite:///{self.home / 'keepwarm.sqlite3'}"
+        url = self.database_url.get_secret_value()
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url

@@ -1,0 +1,184 @@
+"""`keepwarm import`: stream files into storage, settle who the owner is, ask for derivation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.errors import ConnectorError
+from connectors.files import read_paths
+from connectors.types import CalendarEvent, MailMessage, Unreadable
+from services.derivation import reset_derivation
+from services.errors import InvalidInput
+from services.ingest import store_dead_letters, store_events, store_messages
+from services.jobs import JobSink, unit_of_work
+from services.models import Event, ImportRun, Message
+from services.owner import infer_owner_addresses
+from services.users import owner_addresses, set_owner_addresses
+
+__all__ = [
+    "DERIVE_ACTOR",
+    "ImportOptions",
+    "ImportSummary",
+    "import_paths",
+    "summarize_run",
+]
+
+DERIVE_ACTOR = "interactions.derive_pending"
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """What one import was asked to do."""
+
+    me: tuple[str, ...] = ()
+    calendar_years_back: int = 25
+    calendar_days_ahead: int = 365
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import found: the figures printed at its end."""
+
+    run_id: int
+    messages_seen: int = 0
+    messages_imported: int = 0
+    events_seen: int = 0
+    events_imported: int = 0
+    events_updated: int = 0
+    unreadable: int = 0
+    unreadable_examples: list[str] = field(default_factory=list)
+    owner: list[str] = field(default_factory=list)
+    owner_changed: bool = False
+    filtered: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates(self) -> int:
+        """Messages already stored (an earlier import, or a copy in another folder)."""
+        return self.messages_seen - self.messages_imported
+
+
+class _Batcher:
+    """Collects streamed records and writes each full batch in its own transaction."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        user_id: int,
+        run_id: int,
+        summary: ImportSummary,
+    ) -> None:
+        self._factory = session_factory
+        self._user_id = user_id
+        self._run_id = run_id
+        self._summary = summary
+        self._messages: list[MailMessage] = []
+        self._events: list[CalendarEvent] = []
+        self._bad: list[Unreadable] = []
+
+    def add(self, record: MailMessage | CalendarEvent | Unreadable) -> None:
+        if isinstance(record, MailMessage):
+            self._messages.append(record)
+        elif isinstance(record, CalendarEvent):
+            self._events.append(record)
+        else:
+            self._bad.append(record)
+            if len(self._summary.unreadable_examples) < 5:
+                self._summary.unreadable_examples.append(f"{record.source}: {record.reason}")
+        if len(self._messages) + len(self._events) + len(self._bad) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not (self._messages or self._events or self._bad):
+            return
+        s = self._summary
+        with self._factory() as session, session.begin():
+            m = store_messages(session, self._user_id, self._run_id, self._messages)
+            e = store_events(session, self._user_id, self._run_id, self._events)
+            store_dead_letters(session, self._user_id, self._run_id, self._bad)
+            s.messages_seen += m.seen
+            s.messages_imported += m.imported
+            s.events_seen += e.seen
+            s.events_imported += e.imported
+            s.events_updated += e.updated
+            s.unreadable += len(self._bad)
+            run = session.get(ImportRun, self._run_id)
+            assert run is not None
+            run.messages_seen, run.messages_imported = s.messages_seen, s.messages_imported
+            run.events_seen, run.events_imported = s.events_seen, s.events_imported
+            run.unreadable = s.unreadable
+        self._messages, self._events, self._bad = [], [], []
+
+
+def import_paths(
+    session_factory: sessionmaker[Session],
+    user_id: int,
+    paths: Sequence[Path],
+    options: ImportOptions,
+    sink: JobSink,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import mailboxes and calendars at `paths` for the user; derivation is enqueued after.
+
+    Raises InvalidInput, naming the path, when a path is missing or of no known kind; unreadable
+    content inside valid paths is counted and kept as dead letters instead.
+    """
+    now = datetime.now(UTC)
+    window = (
+        now - timedelta(days=365 * options.calendar_years_back),
+        now + timedelta(days=options.calendar_days_ahead),
+    )
+    try:
+        records = read_paths(list(paths), window=window, progress=progress)
+        first = next(records, None)
+    except ConnectorError as exc:
+        raise InvalidInput(str(exc)) from exc
+    with unit_of_work(session_factory) as uow:
+        run = ImportRun(user_id=user_id, started_at=now, paths="\n".join(map(str, paths)))
+        uow.session.add(run)
+        uow.session.flush()
+        run_id = run.id
+    summary = ImportSummary(run_id=run_id)
+    batcher = _Batcher(session_factory, user_id, run_id, summary)
+    if first is not None:
+        batcher.add(first)
+        for record in records:
+            batcher.add(record)
+    batcher.flush()
+    with unit_of_work(session_factory, sink) as uow:
+        if options.me:
+            grew = set_owner_addresses(uow.session, user_id, options.me, "given")
+        else:
+            grew = set_owner_addresses(
+                uow.session, user_id, infer_owner_addresses(uow.session, user_id), "inferred"
+            )
+        if grew:
+            reset_derivation(uow.session, user_id)
+        summary.owner_changed = grew
+        summary.owner = sorted(owner_addresses(uow.session, user_id))
+        finished = uow.session.get(ImportRun, run_id)
+        assert finished is not None
+        finished.finished_at = datetime.now(UTC)
+        uow.jobs.enqueue(DERIVE_ACTOR, user_id=user_id)
+    return summary
+
+
+def summarize_run(session: Session, summary: ImportSummary) -> ImportSummary:
+    """Fill in, after derivation, how many of the run's new records each rule filtered."""
+    counts: Counter[str] = Counter()
+    for model in (Message, Event):
+        for reason, n in session.execute(
+            select(model.filter_reason, func.count())
+            .where(model.import_run_id == summary.run_id, model.filter_reason.is_not(None))
+            .group_by(model.filter_reason)
+        ):
+            counts[str(reason)] += int(n)
+    summary.filtered = dict(counts.most_common())
+    return summary

@@ -1,0 +1,234 @@
+"""Storing imported or synced records: batched upserts on natural keys, nothing stored twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from connectors.types import CalendarEvent, MailMessage, Unreadable
+from services.fingerprints import event_fingerprint, message_fingerprint
+from services.models import DeadLetter, Event, EventAttendee, Message, MessageRecipient
+from services.upsert import insert_for
+
+__all__ = ["StoreCounts", "store_dead_letters", "store_events", "store_messages"]
+
+
+@dataclass(slots=True)
+class StoreCounts:
+    """What one batch did: records seen, new rows written, rows changed in place."""
+
+    seen: int = 0
+    imported: int = 0
+    updated: int = 0
+
+
+def _message_row(user_id: int, run_id: int | None, m: MailMessage, fp: str) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "fingerprint": fp,
+        "message_id": m.message_id,
+        "sent_at": m.sent_at,
+        "subject": m.subject,
+        "sender": m.sender.email if m.sender else None,
+        "sender_name": m.sender.name if m.sender else None,
+        "recipient_count": len({a.email for a in (*m.to, *m.cc, *m.bcc)}),
+        "in_reply_to": m.in_reply_to,
+        "folder": m.folder,
+        "labels": ",".join(m.labels) or None,
+        "in_sent_folder": m.in_sent_folder,
+        "list_id": m.list_id,
+        "list_unsubscribe": m.list_unsubscribe,
+        "precedence": m.precedence,
+        "auto_submitted": m.auto_submitted,
+        "content_type": m.content_type,
+        "auto_reply_header": m.auto_reply_header,
+        "provider_id": m.provider_id,
+        "thread_id": m.thread_id,
+        "import_run_id": run_id,
+        "derived": False,
+        "filter_reason": None,
+    }
+
+
+def _recipient_rows(message_id: int, m: MailMessage) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for role, addresses in (("to", m.to), ("cc", m.cc), ("bcc", m.bcc), ("reply_to", m.reply_to)):
+        for a in addresses:
+            rows.setdefault(
+                (role, a.email),
+                {"message_id": message_id, "role": role, "address": a.email, "name": a.name},
+            )
+    return list(rows.values())
+
+
+def store_messages(
+    session: Session, user_id: int, run_id: int | None, messages: Sequence[MailMessage]
+) -> StoreCounts:
+    """Insert the messages not stored yet; return how many were seen and how many were new.
+
+    A copy of a stored message found in a sent folder marks the stored one as sent mail, since
+    that is evidence of who the owner is; nothing else about a stored message changes.
+    """
+    counts = StoreCounts(seen=len(messages))
+    by_fp: dict[str, MailMessage] = {}
+    sent_fps: set[str] = set()
+    for m in messages:
+        fp = message_fingerprint(m)
+        by_fp.setdefault(fp, m)
+        if m.in_sent_folder:
+            sent_fps.add(fp)
+    if not by_fp:
+        return counts
+    rows = [_message_row(user_id, run_id, m, fp) for fp, m in by_fp.items()]
+    for row in rows:
+        row["in_sent_folder"] = row["fingerprint"] in sent_fps
+    stmt = (
+        insert_for(session, Message)
+        .on_conflict_do_nothing(index_elements=["user_id", "fingerprint"])
+        .returning(Message.id, Message.fingerprint)
+    )
+    inserted = session.execute(stmt, rows).all()
+    counts.imported = len(inserted)
+    recipients = [r for mid, fp in inserted for r in _recipient_rows(mid, by_fp[fp])]
+    if recipients:
+        session.execute(insert_for(session, MessageRecipient).on_conflict_do_nothing(), recipients)
+    new_fps = {fp for _, fp in inserted}
+    already_stored_sent = sent_fps - new_fps
+    if already_stored_sent:
+        result = session.execute(
+            update(Message)
+            .where(
+                Message.user_id == user_id,
+                Message.fingerprint.in_(already_stored_sent),
+                Message.in_sent_folder.is_(False),
+            )
+            .values(in_sent_folder=True)
+            .execution_options(synchronize_session=False)
+        )
+        counts.updated = int(getattr(result, "rowcount", 0) or 0)
+    return counts
+
+
+_EVENT_FIELDS = ("start", "end", "summary", "all_day", "cancelled", "organizer", "organizer_name")
+
+
+def _event_row(user_id: int, run_id: int | None, e: CalendarEvent, fp: str) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "fingerprint": fp,
+        "uid": e.uid,
+        "occurrence_start": e.occurrence_start,
+        "start": e.start,
+        "end": e.end,
+        "summary": e.summary,
+        "all_day": e.all_day,
+        "cancelled": e.cancelled,
+        "organizer": e.organizer.email if e.organizer else None,
+        "organizer_name": e.organizer.name if e.organizer else None,
+        "calendar_owner": e.calendar_owner,
+        "import_run_id": run_id,
+        "derived": False,
+        "filter_reason": None,
+    }
+
+
+def _attendee_rows(event_id: int, e: CalendarEvent) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for a in e.attendees:
+        rows.setdefault(
+            a.email,
+            {
+                "event_id": event_id,
+                "address": a.email,
+                "name": a.name,
+                "response": a.response.value,
+                "is_resource": a.is_resource,
+                "is_organizer": a.is_organizer,
+            },
+        )
+    return list(rows.values())
+
+
+def _attendee_key(rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    return {(r["address"], r["name"], r["response"], r["is_resource"]) for r in rows}
+
+
+def store_events(
+    session: Session, user_id: int, run_id: int | None, events: Sequence[CalendarEvent]
+) -> StoreCounts:
+    """Insert new occurrences and update changed ones (moved, renamed, cancelled, re-invited).
+
+    An occurrence whose stored copy is identical is left alone, so re-importing the same
+    calendar writes nothing; a changed one is marked for derivation again.
+    """
+    counts = StoreCounts(seen=len(events))
+    by_fp = {event_fingerprint(e): e for e in events}
+    if not by_fp:
+        return counts
+    existing = {
+        ev.fingerprint: ev
+        for ev in session.scalars(
+            select(Event).where(Event.user_id == user_id, Event.fingerprint.in_(by_fp))
+        )
+    }
+    for fp, e in by_fp.items():
+        row = _event_row(user_id, run_id, e, fp)
+        stored = existing.get(fp)
+        if stored is None:
+            new = Event(**row)
+            session.add(new)
+            session.flush()
+            attendees = _attendee_rows(new.id, e)
+            if attendees:
+                session.execute(insert_for(session, EventAttendee), attendees)
+            counts.imported += 1
+            continue
+        attendees = _attendee_rows(stored.id, e)
+        stored_attendees = [
+            {
+                "address": a.address,
+                "name": a.name,
+                "response": a.response,
+                "is_resource": a.is_resource,
+            }
+            for a in session.scalars(
+                select(EventAttendee).where(EventAttendee.event_id == stored.id)
+            )
+        ]
+        changed_fields = any(getattr(stored, f) != row[f] for f in _EVENT_FIELDS)
+        if not changed_fields and _attendee_key(attendees) == _attendee_key(stored_attendees):
+            continue
+        for f in _EVENT_FIELDS:
+            setattr(stored, f, row[f])
+        stored.derived = False
+        session.execute(delete(EventAttendee).where(EventAttendee.event_id == stored.id))
+        if attendees:
+            session.execute(insert_for(session, EventAttendee), attendees)
+        counts.updated += 1
+    session.flush()
+    return counts
+
+
+def store_dead_letters(
+    session: Session, user_id: int, run_id: int | None, items: Sequence[Unreadable]
+) -> None:
+    """Keep every unreadable record with its reason (never dropped silently)."""
+    if not items:
+        return
+    now = datetime.now(UTC)
+    rows = {
+        (item.source, item.reason[:500]): {
+            "user_id": user_id,
+            "import_run_id": run_id,
+            "source": item.source,
+            "reason": item.reason[:500],
+            "created_at": now,
+        }
+        for item in items
+    }
+    session.execute(insert_for(session, DeadLetter).on_conflict_do_nothing(), list(rows.values()))

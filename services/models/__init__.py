@@ -1,0 +1,22 @@
+"""Typed SQLAlchemy models, one module per domain; imported here so Alembic sees them all."""
+
+from services.models.calendar import Event, EventAttendee
+from services.models.contacts import Interaction, InteractionKind, Person, PersonAddress
+from services.models.mail import Message, MessageRecipient
+from services.models.runs import DeadLetter, ImportRun
+from services.models.users import OwnerAddress, User
+
+__all__ = [
+    "DeadLetter",
+    "Event",
+    "EventAttendee",
+    "ImportRun",
+    "Interaction",
+    "InteractionKind",
+    "Message",
+    "MessageRecipient",
+    "OwnerAddress",
+    "Person",
+    "PersonAddress",
+    "User",
+]

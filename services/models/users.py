@@ -1,0 +1,36 @@
+"""The people who use keepwarm, and the addresses that are theirs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.db import Base
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(Base):
+    """An owner of a mailbox; every other row belongs to exactly one user."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class OwnerAddress(Base):
+    """An address that belongs to the user: given with `--me` or inferred from sent mail."""
+
+    __tablename__ = "owner_addresses"
+    __table_args__ = (UniqueConstraint("user_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+    source: Mapped[str] = mapped_column(String(20))  # "given" | "inferred"

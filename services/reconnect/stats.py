@@ -1,0 +1,96 @@
+"""Per-contact statistics: counts, learned cadence and tie strength.
+
+Strength follows the tie-strength research (shared/reference/relationship-research.md):
+recency and duration carry most weight (Gilbert & Karahalios), distinct days of contact beat raw
+counts (Ureña-Carrion et al.), replies both ways make a tie stronger, and small recipient lists
+and small meetings count most (Karagiannis & Vojnović). Recency is left to the queue's
+"overdue" factor, since it is what the queue is about.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from services.reconnect.history import ContactHistory
+
+__all__ = ["ContactStats", "compute_stats"]
+
+# A learned cadence needs at least this many gaps between distinct days of contact.
+MIN_GAPS_FOR_CADENCE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ContactStats:
+    """What the engine knows about one contact as of a date."""
+
+    history: ContactHistory
+    first_at: datetime
+    last_at: datetime
+    emails_sent: int
+    emails_received: int
+    meetings: int
+    distinct_days: int
+    typical_gap_days: float | None
+    last_subject: str | None
+    last_subject_at: datetime | None
+    strength: float
+
+    @property
+    def is_relationship(self) -> bool:
+        """The owner personally wrote to them or met them: mail that only came in is not one."""
+        return self.emails_sent > 0 or self.meetings > 0
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _typical_gap(days: list[date]) -> float | None:
+    gaps = [float((b - a).days) for a, b in itertools.pairwise(days)]
+    if len(gaps) < MIN_GAPS_FOR_CADENCE:
+        return None
+    # The 80th percentile: silence longer than four in five of their past gaps is unusual.
+    return _percentile(gaps, 0.8)
+
+
+def compute_stats(history: ContactHistory) -> ContactStats:
+    """Summarise one contact's history (which must not be empty)."""
+    points = history.points
+    sent = [p for p in points if p.kind == "sent"]
+    received = [p for p in points if p.kind == "received"]
+    met = [p for p in points if p.kind == "met"]
+    days = sorted({p.at.date() for p in points})
+    with_subject = [p for p in points if p.subject]
+    # Writing to one person counts fully; to ten, a third as much (1/sqrt(n)).
+    personal_sent = sum(1 / math.sqrt(max(p.group_size, 1)) for p in sent)
+    personal_met = sum(1 / math.sqrt(max(p.group_size, 1)) for p in met)
+    duration_days = (points[-1].at - points[0].at).total_seconds() / 86400
+    reciprocity = 1.0 if sent and received else 0.0
+    strength = (
+        1.0 * math.log1p(personal_sent)
+        + 0.5 * math.log1p(len(received))
+        + 1.2 * math.log1p(personal_met)
+        + 1.0 * math.log1p(len(days))
+        + 0.6 * math.log1p(duration_days / 30)
+        + 0.8 * reciprocity
+    )
+    return ContactStats(
+        history=history,
+        first_at=points[0].at,
+        last_at=points[-1].at,
+        emails_sent=len(sent),
+        emails_received=len(received),
+        meetings=len(met),
+        distinct_days=len(days),
+        typical_gap_days=_typical_gap(days),
+        last_subject=with_subject[-1].subject if with_subject else None,
+        last_subject_at=with_subject[-1].at if with_subject else None,
+        strength=round(strength, 4),
+    )

@@ -1,0 +1,124 @@
+"""What the CLI and API show: the queue, the contact list and one contact, as plain data.
+
+The JSON shapes here are the stable contract of PRODUCT.md ("Stable command-line contract").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.errors import NotFound
+from services.identity import normalize_address
+from services.models import Interaction, Person, PersonAddress
+from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
+from services.reconnect.engine import Suggestion
+from services.reconnect.stats import ContactStats
+
+__all__ = ["contact_detail", "list_contacts", "suggestions"]
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _contact_ref(stats: ContactStats) -> dict[str, Any]:
+    return {"name": stats.history.name, "addresses": list(stats.history.addresses)}
+
+
+def suggestion_json(s: Suggestion) -> dict[str, Any]:
+    """One queue entry in the contract's shape."""
+    st = s.stats
+    return {
+        "contact": _contact_ref(st),
+        "last_interaction_at": _iso(st.last_at),
+        "months_silent": s.months_silent,
+        "typical_gap_days": (
+            round(st.typical_gap_days, 1) if st.typical_gap_days is not None else None
+        ),
+        "emails_sent": st.emails_sent,
+        "emails_received": st.emails_received,
+        "meetings": st.meetings,
+        "last_subject": st.last_subject,
+        "score": s.score,
+        "why": s.why,
+    }
+
+
+def suggestions(
+    session: Session, user_id: int, as_of: datetime, rules: QueueRules, limit: int | None
+) -> list[Suggestion]:
+    """The reconnect queue as it stood at `as_of`, best first, using no data after it."""
+    stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
+    ranked = rank_suggestions(stats, as_of, rules)
+    return ranked[:limit] if limit is not None else ranked
+
+
+def _contact_json(st: ContactStats) -> dict[str, Any]:
+    return {
+        **_contact_ref(st),
+        "last_interaction_at": _iso(st.last_at),
+        "first_interaction_at": _iso(st.first_at),
+        "emails_sent": st.emails_sent,
+        "emails_received": st.emails_received,
+        "meetings": st.meetings,
+        "typical_gap_days": (
+            round(st.typical_gap_days, 1) if st.typical_gap_days is not None else None
+        ),
+        "strength": st.strength,
+    }
+
+
+def list_contacts(session: Session, user_id: int, as_of: datetime) -> list[dict[str, Any]]:
+    """Everyone the owner has a relationship with, strongest first."""
+    stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
+    chosen = sorted(
+        (s for s in stats if s.is_relationship), key=lambda s: (-s.strength, s.history.person_id)
+    )
+    return [_contact_json(s) for s in chosen]
+
+
+def contact_detail(session: Session, user_id: int, address: str, as_of: datetime) -> dict[str, Any]:
+    """One person and their timeline, newest first. Raises NotFound for an unknown address."""
+    key = normalize_address(address)
+    person_id = (
+        session.scalar(
+            select(PersonAddress.person_id).where(
+                PersonAddress.user_id == user_id, PersonAddress.address == key
+            )
+        )
+        if key
+        else None
+    )
+    if person_id is None:
+        raise NotFound(f"no contact with the address {address!r}")
+    histories = load_histories(session, user_id, as_of, [person_id])
+    person = session.get(Person, person_id)
+    assert person is not None
+    if not histories:
+        addresses = session.scalars(
+            select(PersonAddress.address).where(PersonAddress.person_id == person_id)
+        ).all()
+        return {
+            "name": person.display_name,
+            "addresses": list(addresses),
+            "relationship": False,
+            "timeline": [],
+        }
+    st = compute_stats(histories[0])
+    timeline = session.execute(
+        select(Interaction.at, Interaction.kind, Interaction.subject, Interaction.group_size)
+        .where(Interaction.person_id == person_id, Interaction.at <= as_of)
+        .order_by(Interaction.at.desc(), Interaction.id.desc())
+    ).all()
+    return {
+        **_contact_json(st),
+        "relationship": st.is_relationship,
+        "timeline": [
+            {"at": _iso(at), "kind": kind, "subject": subject, "group_size": size}
+            for at, kind, subject, size in timeline
+        ],
+    }

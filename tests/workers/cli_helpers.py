@@ -1,0 +1,55 @@
+"""Running the real `keepwarm` CLI in-process (typer's runner) and as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from services.config import Settings
+from workers.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def settings_env(settings: Settings) -> dict[str, str | None]:
+    """The environment that makes the CLI build exactly `settings`."""
+    return {
+        "KEEPWARM_HOME": str(settings.home),
+        "DATABASE_URL": settings.database_url.get_secret_value() if settings.database_url else None,
+        "REDIS_URL": settings.redis_url.get_secret_value() if settings.redis_url else None,
+        "KEEPWARM_QUEUE_NAMESPACE": settings.queue_namespace,
+    }
+
+
+def run_cli(settings: Settings, *args: str) -> str:
+    """Run a command in-process; fail the test with its output unless it exits 0."""
+    result = CliRunner().invoke(app, list(args), env=settings_env(settings))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def run_json(settings: Settings, *args: str) -> Any:
+    return json.loads(run_cli(settings, *args, "--json"))
+
+
+def run_process(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m workers.cli` as a person would, with the error boundary of `main`."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({k: v for k, v in settings_env(settings).items() if v is not None})
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )

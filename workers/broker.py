@@ -1,0 +1,75 @@
+"""The Dramatiq broker: Redis in production, in-process in embedded mode; and its job sink."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+
+from services.jobs import Job
+from workers.actors import Queue, build_actors
+from workers.runtime import Runtime
+
+__all__ = ["Background", "BrokerSink", "background"]
+
+
+@dataclass(frozen=True)
+class BrokerSink:
+    """Sends committed jobs to their actors (the `JobSink` of services.jobs)."""
+
+    actors: dict[str, dramatiq.Actor[..., None]]
+
+    def send(self, job: Job) -> None:
+        self.actors[job.actor].send_with_options(kwargs=job.kwargs)
+
+
+@dataclass(frozen=True)
+class Background:
+    """A broker with our actors declared on it, and a worker consuming from it."""
+
+    broker: dramatiq.Broker
+    worker: dramatiq.Worker
+    sink: BrokerSink
+
+    def wait(self, timeout_ms: int | None = None) -> None:
+        """Return when every queue is drained (re-raises a failed job in embedded mode)."""
+        for queue in Queue:
+            if isinstance(self.broker, StubBroker):
+                self.broker.join(queue.value, timeout=timeout_ms, fail_fast=True)
+            else:
+                self.broker.join(queue.value, timeout=timeout_ms)
+        self.worker.join()
+
+
+def _make_broker(runtime: Runtime) -> dramatiq.Broker:
+    settings = runtime.settings
+    if settings.redis_url is None:
+        broker: dramatiq.Broker = StubBroker()
+        # The time-limit watchdog starts on process boot, which a stub broker never emits.
+        broker.emit_after("process_boot")
+        return broker
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
+        url=settings.redis_url.get_secret_value(), namespace=settings.queue_namespace
+    )
+    return broker
+
+
+@contextmanager
+def background(runtime: Runtime, threads: int | None = None) -> Iterator[Background]:
+    """Run a broker and an in-process worker for the duration of the block."""
+    broker = _make_broker(runtime)
+    dramatiq.set_broker(broker)
+    actors = build_actors(broker, runtime)
+    worker = dramatiq.Worker(
+        broker, worker_threads=threads or runtime.settings.worker_threads, worker_timeout=100
+    )
+    worker.start()
+    try:
+        yield Background(broker, worker, BrokerSink(actors))
+    finally:
+        worker.stop()
+        broker.close()

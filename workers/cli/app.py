@@ -1,0 +1,108 @@
+"""The typer application, its shared options and the error boundary."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, time, timedelta
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from services.config import Settings
+from services.errors import AppError, InvalidInput
+from workers.runtime import Runtime, build_runtime
+
+__all__ = ["app", "console", "err_console", "main", "open_runtime", "parse_as_of"]
+
+app = typer.Typer(
+    name="keepwarm",
+    help=(
+        "Keep your professional network warm: import mail and calendars, derive who you are "
+        "in touch with, and see whom to reconnect with.\n\n"
+        "Data lives under KEEPWARM_HOME (default ~/.local/share/keepwarm); set DATABASE_URL "
+        "and REDIS_URL to run on PostgreSQL and Redis."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class UsageError(InvalidInput):
+    """A command-line argument that cannot be used."""
+
+
+def parse_as_of(value: str | None, option: str = "--as-of") -> datetime:
+    """The end of day `value` (YYYY-MM-DD) in UTC, or now; nothing later than it is used."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise UsageError(f"{option}: expected a date as YYYY-MM-DD, got {value!r}") from None
+    return datetime.combine(day, time.min, UTC) + timedelta(days=1) - timedelta(microseconds=1)
+
+
+def load_settings() -> Settings:
+    """Build the settings from the environment, naming the variable at fault."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"setting {field}: {first['msg']}") from None
+
+
+@contextmanager
+def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
+    """Build the runtime for one command and release it afterwards."""
+    runtime = build_runtime(settings or load_settings())
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _error(line: str) -> None:
+    # Plain write: rich would wrap a long path onto a second line.
+    sys.stderr.write(f"keepwarm: {line}\n")
+
+
+def main() -> None:
+    """Console entry point: one line and exit 2 for bad input, never a traceback."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Dramatiq logs every worker start and stop at INFO; a person running a command needs none.
+    logging.getLogger("dramatiq").setLevel(logging.ERROR)
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except AppError as exc:
+        _error(str(exc))
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        _error("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the process edge: report, do not dump a traceback on a person
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        if os.environ.get("KEEPWARM_DEBUG"):
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc} (set KEEPWARM_DEBUG=1 for details)")
+        sys.exit(1)
+
+
+# Register the commands (modules attach themselves to `app`).
+from workers.cli import demo, importing, queue, worker  # noqa: E402,F401

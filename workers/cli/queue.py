@@ -1,0 +1,126 @@
+"""`keepwarm suggestions`, `keepwarm contacts` and `keepwarm contact`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from services import views
+from services.reconnect import Suggestion
+from services.reconnect.engine import describe_gap
+from services.users import ensure_user
+from workers.cli.app import app, console, open_runtime, parse_as_of
+
+__all__ = ["print_queue"]
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="as it stood at the end of that day (no later data used); default: now",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def _emit_json(data: Any) -> None:
+    # Plain print: rich would wrap long lines and break the JSON for a pipe.
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_queue(items: list[Suggestion], title: str) -> None:
+    """The reconnect queue as a table a person can read."""
+    if not items:
+        console.print("Nobody is overdue: everyone is within their usual rhythm.")
+        return
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("who", style="bold", overflow="fold", max_width=34)
+    table.add_column("why", overflow="fold")
+    for rank, s in enumerate(items, 1):
+        history = s.stats.history
+        who = history.name or history.addresses[0]
+        if history.name:
+            who += f"\n[dim]{history.addresses[0]}[/dim]"
+        table.add_row(str(rank), who, s.why)
+    console.print(table)
+
+
+@app.command("suggestions")
+def suggestions_command(
+    as_of: AsOf = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="how many people at most")] = 20,
+    as_json: Json = False,
+) -> None:
+    """Whom to reconnect with: people gone quiet for longer than usual for them, best first."""
+    when = parse_as_of(as_of)
+    with open_runtime() as runtime, runtime.session_factory() as session:
+        user_id = ensure_user(session).id
+        items = views.suggestions(session, user_id, when, runtime.queue_rules, limit)
+        session.commit()
+    if as_json:
+        _emit_json([views.suggestion_json(s) for s in items])
+    else:
+        print_queue(items, f"Reconnect queue as of {when:%Y-%m-%d}")
+
+
+@app.command("contacts")
+def contacts_command(as_of: AsOf = None, as_json: Json = False) -> None:
+    """Everyone you have a relationship with (you wrote to them or met them), strongest first."""
+    when = parse_as_of(as_of)
+    with open_runtime() as runtime, runtime.session_factory() as session:
+        user_id = ensure_user(session).id
+        items = views.list_contacts(session, user_id, when)
+        session.commit()
+    if as_json:
+        _emit_json(items)
+        return
+    table = Table(title=f"{len(items)} contacts", title_justify="left")
+    for column in ("who", "last", "sent", "received", "meetings", "usual gap"):
+        table.add_column(column, justify="left" if column in {"who", "last"} else "right")
+    for c in items:
+        gap = describe_gap(c["typical_gap_days"]) if c["typical_gap_days"] else "—"
+        who = c["name"] or c["addresses"][0]
+        table.add_row(
+            who,
+            c["last_interaction_at"][:10],
+            str(c["emails_sent"]),
+            str(c["emails_received"]),
+            str(c["meetings"]),
+            gap,
+        )
+    console.print(table)
+
+
+@app.command("contact")
+def contact_command(
+    address: Annotated[str, typer.Argument(help="any address of the person")],
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """One person and your timeline with them, newest first."""
+    when = parse_as_of(as_of)
+    with open_runtime() as runtime, runtime.session_factory() as session:
+        user_id = ensure_user(session).id
+        detail = views.contact_detail(session, user_id, address, when)
+        session.commit()
+    if as_json:
+        _emit_json(detail)
+        return
+    console.print(
+        f"[bold]{detail['name'] or detail['addresses'][0]}[/bold]  "
+        f"{', '.join(detail['addresses'])}",
+        highlight=False,
+    )
+    if not detail["relationship"]:
+        console.print("Not a relationship yet: you have not written to or met them.")
+    table = Table(show_header=True, box=None)
+    for column in ("when", "what", "subject"):
+        table.add_column(column)
+    for item in detail["timeline"][:50]:
+        table.add_row(item["at"][:16].replace("T", " "), item["kind"], item["subject"] or "")
+    console.print(table)
