@@ -39,12 +39,12 @@ class Suggestion:
 def describe_gap(days: float) -> str:
     """A person's phrasing of a span of days: '~3 weeks', '~5 months', '~2 years'."""
     if days < 10:
-        return f"~{max(round(days), 1)} day{'s' if round(days) > 1 else ''}"
+        return "~" + _plural(max(round(days), 1), "day")
     if days < 60:
-        return f"~{round(days / 7)} weeks"
+        return "~" + _plural(round(days / 7), "week")
     if days < 730:
-        return f"~{round(days / DAYS_PER_MONTH)} months"
-    return f"~{round(days / 365.25)} years"
+        return "~" + _plural(round(days / DAYS_PER_MONTH), "month")
+    return "~" + _plural(round(days / 365.25), "year")
 
 
 def _plural(n: int, word: str) -> str:

@@ -97,6 +97,8 @@ def test_queue_never_suggests_anyone_inside_the_floor(days: list[int], later: in
 
 def test_describe_gap_reads_like_a_person() -> None:
     assert describe_gap(1) == "~1 day"
+    assert describe_gap(8) == "~8 days"
+    assert describe_gap(10) == "~1 week"
     assert describe_gap(21) == "~3 weeks"
     assert describe_gap(150) == "~5 months"
     assert describe_gap(1000) == "~3 years"
