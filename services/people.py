@@ -23,6 +23,8 @@ def resolve_people(
     """
     if not names:
         return {}
+    # Calendar clients often put the address itself in CN; that is no name.
+    names = {a: (n if n and "@" not in n else None) for a, n in names.items()}
     found: dict[str, int] = {}
     for chunk_start in range(0, len(names), 500):
         chunk = list(names)[chunk_start : chunk_start + 500]

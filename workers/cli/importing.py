@@ -84,7 +84,9 @@ def print_summary(summary: ImportSummary) -> None:
             table.add_row(f"  {reason.replace('_', ' ')}", f"{n:,}")
     console.print(table)
     for example in summary.unreadable_examples:
-        console.print(f"  unreadable: {example}", markup=False, highlight=False)
+        line = " ".join(example.split())
+        line = line if len(line) <= 160 else line[:157] + "..."
+        console.print(f"  unreadable: {line}", markup=False, highlight=False, soft_wrap=True)
     if summary.owner:
         console.print(f"you are: {', '.join(summary.owner)}", markup=False, highlight=False)
     else:
