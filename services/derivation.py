@@ -71,7 +71,11 @@ def _message_contacts(
         return FilterReason.NO_DATE, []
     if row.sender is None:
         return FilterReason.NO_SENDER, []
-    addressed = {a: n for role, a, n in recipients if role in {"to", "cc", "bcc"}}
+    addressed: dict[str, str | None] = {}
+    for role, address, name in recipients:
+        # The same address may stand in Cc with a name and in Bcc without one.
+        if role in {"to", "cc", "bcc"} and addressed.get(address) is None:
+            addressed[address] = name
     others = {a: n for a, n in addressed.items() if a not in owner}
     if row.sender in owner:
         if not others:
@@ -124,7 +128,9 @@ def _derive_message_chunk(
             MessageRecipient.role,
             MessageRecipient.address,
             MessageRecipient.name,
-        ).where(MessageRecipient.message_id.in_(ids))
+        )
+        .where(MessageRecipient.message_id.in_(ids))
+        .order_by(MessageRecipient.message_id, MessageRecipient.role, MessageRecipient.address)
     ):
         recipients[mid].append((role, address, name))
     outcomes: list[dict[str, Any]] = []
