@@ -1,0 +1,48 @@
+"""Errors a connector raises when it cannot even start reading a source.
+
+Bad *content* (a garbled message, a broken calendar) is never an exception: connectors yield
+`connectors.types.Unreadable` for it and carry on. These exceptions are for sources that cannot be
+read at all, raised before anything is yielded so the caller can tell the user straight away::
+
+    ConnectorError                  root: catch this to handle every connector failure
+    ├── SourceMissing(path)         the path does not exist
+    └── UnknownFormat(path)         the path exists but is no mailbox or calendar we know
+
+Provider connectors will add their own branches beside these (`AuthExpired`, `RateLimited`, ...);
+each carries what the caller needs to act on it and a one-line message for the user.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["ConnectorError", "SourceMissing", "UnknownFormat"]
+
+KNOWN_FORMATS = "mbox, maildir, folder of .eml/RFC 822 files, .eml, .ics"
+
+
+class ConnectorError(Exception):
+    """Root of every error a connector raises; the message is one line meant for the user."""
+
+
+class SourceMissing(ConnectorError):
+    """The path given as a source does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        # args stay (path,) so the exception pickles and re-raises unchanged across processes.
+        super().__init__(path)
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"no such file or folder: {self.path}"
+
+
+class UnknownFormat(ConnectorError):
+    """The path exists but is not a mailbox or calendar format we can read."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"not a mailbox or calendar ({KNOWN_FORMATS}): {self.path}"

@@ -1,0 +1,50 @@
+"""Deterministic folder walks for the tree and maildir readers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from connectors.files.folders import natural_key
+from connectors.types import Unreadable
+
+__all__ = ["iter_files", "list_folder"]
+
+
+def list_folder(
+    directory: Path, *, skip_hidden: bool
+) -> tuple[list[Path], list[Path]] | Unreadable:
+    """The regular files and the subfolders of `directory`, each in natural order.
+
+    Symbolic links to files count as files; links to folders are not followed (no loops).
+    A folder that cannot be listed gives Unreadable. Never raises.
+    """
+    files: list[Path] = []
+    folders: list[Path] = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if skip_hidden and entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                elif entry.is_file():
+                    files.append(Path(entry.path))
+    except OSError as exc:
+        return Unreadable(str(directory), f"cannot list folder: {exc.strerror or exc}")
+    files.sort(key=lambda path: natural_key(path.name))
+    folders.sort(key=lambda path: natural_key(path.name))
+    return files, folders
+
+
+def iter_files(root: Path) -> Iterator[tuple[Path, list[Path]] | Unreadable]:
+    """Every non-hidden folder under `root` (root first, depth first) with its files."""
+    listing = list_folder(root, skip_hidden=True)
+    if isinstance(listing, Unreadable):
+        yield listing
+        return
+    files, folders = listing
+    yield root, files
+    for folder in folders:
+        yield from iter_files(folder)
