@@ -82,6 +82,8 @@ class _Batcher:
         self._messages: list[MailMessage] = []
         self._events: list[CalendarEvent] = []
         self._bad: list[Unreadable] = []
+        # Event fingerprints stored so far in this run (a few MB for 100k occurrences).
+        self._events_seen: set[str] = set()
 
     def add(self, record: MailMessage | CalendarEvent | Unreadable) -> None:
         if isinstance(record, MailMessage):
@@ -101,7 +103,7 @@ class _Batcher:
         s = self._summary
         with self._factory() as session, session.begin():
             m = store_messages(session, self._user_id, self._run_id, self._messages)
-            e = store_events(session, self._user_id, self._run_id, self._events)
+            e = store_events(session, self._user_id, self._run_id, self._events, self._events_seen)
             store_dead_letters(session, self._user_id, self._run_id, self._bad)
             s.messages_seen += m.seen
             s.messages_imported += m.imported

@@ -159,15 +159,27 @@ def _attendee_key(rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
 
 
 def store_events(
-    session: Session, user_id: int, run_id: int | None, events: Sequence[CalendarEvent]
+    session: Session,
+    user_id: int,
+    run_id: int | None,
+    events: Sequence[CalendarEvent],
+    seen_in_run: set[str] | None = None,
 ) -> StoreCounts:
     """Insert new occurrences and update changed ones (moved, renamed, cancelled, re-invited).
 
     An occurrence whose stored copy is identical is left alone, so re-importing the same
-    calendar writes nothing; a changed one is marked for derivation again.
+    calendar writes nothing; a changed one is marked for derivation again. Within one run the
+    first copy of an occurrence wins (`seen_in_run` carries what earlier batches stored):
+    files that disagree about one UID must not make every re-import flip between them.
     """
     counts = StoreCounts(seen=len(events))
-    by_fp = {event_fingerprint(e): e for e in events}
+    seen = seen_in_run if seen_in_run is not None else set()
+    by_fp: dict[str, CalendarEvent] = {}
+    for e in events:
+        fp = event_fingerprint(e)
+        if fp not in seen:
+            seen.add(fp)
+            by_fp[fp] = e
     if not by_fp:
         return counts
     existing = {
@@ -176,42 +188,57 @@ def store_events(
             select(Event).where(Event.user_id == user_id, Event.fingerprint.in_(by_fp))
         )
     }
-    for fp, e in by_fp.items():
-        row = _event_row(user_id, run_id, e, fp)
-        stored = existing.get(fp)
-        if stored is None:
-            new = Event(**row)
-            session.add(new)
-            session.flush()
-            attendees = _attendee_rows(new.id, e)
-            if attendees:
-                session.execute(insert_for(session, EventAttendee), attendees)
-            counts.imported += 1
-            continue
-        attendees = _attendee_rows(stored.id, e)
-        stored_attendees = [
-            {
-                "address": a.address,
-                "name": a.name,
-                "response": a.response,
-                "is_resource": a.is_resource,
-            }
-            for a in session.scalars(
-                select(EventAttendee).where(EventAttendee.event_id == stored.id)
-            )
-        ]
-        changed_fields = any(getattr(stored, f) != row[f] for f in _EVENT_FIELDS)
-        if not changed_fields and _attendee_key(attendees) == _attendee_key(stored_attendees):
-            continue
-        for f in _EVENT_FIELDS:
-            setattr(stored, f, row[f])
-        stored.derived = False
-        session.execute(delete(EventAttendee).where(EventAttendee.event_id == stored.id))
+    new_rows = [_event_row(user_id, run_id, e, fp) for fp, e in by_fp.items() if fp not in existing]
+    if new_rows:
+        inserted = session.execute(
+            insert_for(session, Event)
+            .on_conflict_do_nothing(index_elements=["user_id", "fingerprint"])
+            .returning(Event.id, Event.fingerprint),
+            new_rows,
+        ).all()
+        counts.imported = len(inserted)
+        attendees = [r for eid, fp in inserted for r in _attendee_rows(eid, by_fp[fp])]
         if attendees:
             session.execute(insert_for(session, EventAttendee), attendees)
-        counts.updated += 1
-    session.flush()
+    if existing:
+        stored_attendees: dict[int, list[dict[str, Any]]] = {}
+        for a in session.scalars(
+            select(EventAttendee).where(
+                EventAttendee.event_id.in_([ev.id for ev in existing.values()])
+            )
+        ):
+            stored_attendees.setdefault(a.event_id, []).append(
+                {
+                    "address": a.address,
+                    "name": a.name,
+                    "response": a.response,
+                    "is_resource": a.is_resource,
+                }
+            )
+        for fp, stored in existing.items():
+            counts.updated += _update_event(
+                session, stored, by_fp[fp], stored_attendees.get(stored.id, [])
+            )
     return counts
+
+
+def _update_event(
+    session: Session, stored: Event, event: CalendarEvent, stored_attendees: list[dict[str, Any]]
+) -> int:
+    row = _event_row(stored.user_id, None, event, stored.fingerprint)
+    attendees = _attendee_rows(stored.id, event)
+    if not any(getattr(stored, f) != row[f] for f in _EVENT_FIELDS) and _attendee_key(
+        attendees
+    ) == _attendee_key(stored_attendees):
+        return 0
+    for f in _EVENT_FIELDS:
+        setattr(stored, f, row[f])
+    stored.derived = False
+    session.execute(delete(EventAttendee).where(EventAttendee.event_id == stored.id))
+    if attendees:
+        session.execute(insert_for(session, EventAttendee), attendees)
+    session.flush()
+    return 1
 
 
 def store_dead_letters(

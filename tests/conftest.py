@@ -61,7 +61,9 @@ def pg_template() -> Iterator[str]:
         raise
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-        engine = make_engine(_with_db(ADMIN_URL, name).replace("postgresql://", "postgresql+psycopg://"))
+        engine = make_engine(
+            _with_db(ADMIN_URL, name).replace("postgresql://", "postgresql+psycopg://")
+        )
         migrate(engine)
         engine.dispose()
         try:
