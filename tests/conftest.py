@@ -123,3 +123,16 @@ def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
             "queue_namespace": namespace,
         }
     )
+
+
+_SERVER_FIXTURES = {"pg_url", "pg_template", "redis_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a real server `integration`, however it asks for it."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        uses_postgres_param = callspec is not None and "postgres" in callspec.id
+        if names & _SERVER_FIXTURES or uses_postgres_param:
+            item.add_marker(pytest.mark.integration)
