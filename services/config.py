@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     floor_months: float = Field(default=3.0, gt=0)
     bulk_recipients: int = Field(default=10, ge=1)
     large_meeting_attendees: int = Field(default=8, ge=1)
+    cooldown_days: int = Field(default=30, ge=0)
 
     # Recurring events are expanded over this window around the import date.
     calendar_years_back: int = Field(default=25, ge=0)

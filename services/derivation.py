@@ -270,7 +270,13 @@ def reset_derivation(session: Session, user_id: int) -> None:
 
     Needed when who the owner is changes: the direction of every message depends on it.
     """
-    session.execute(delete(Interaction).where(Interaction.user_id == user_id))
+    # Only what derivation made: "talked elsewhere" (l:) comes from the user and stays.
+    session.execute(
+        delete(Interaction).where(
+            Interaction.user_id == user_id,
+            Interaction.source_key.like("m:%") | Interaction.source_key.like("e:%"),
+        )
+    )
     for model in (Message, Event):
         session.execute(
             update(model)

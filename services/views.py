@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from services.errors import NotFound
 from services.identity import normalize_address
+from services.lifecycle import LifecycleRules, states_at
 from services.models import Interaction, Person, PersonAddress
 from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
-from services.reconnect.engine import Suggestion
+from services.reconnect.engine import Suggestion, dormant_ties
 from services.reconnect.stats import ContactStats
 
 __all__ = ["contact_detail", "list_contacts", "suggestions"]
@@ -45,15 +46,26 @@ def suggestion_json(s: Suggestion) -> dict[str, Any]:
         "last_subject": st.last_subject,
         "score": s.score,
         "why": s.why,
+        "level": s.level,
+        "threshold_days": round(s.threshold_days, 1),
     }
 
 
 def suggestions(
-    session: Session, user_id: int, as_of: datetime, rules: QueueRules, limit: int | None
+    session: Session,
+    user_id: int,
+    as_of: datetime,
+    rules: QueueRules,
+    limit: int | None,
+    *,
+    lifecycle: LifecycleRules | None = None,
+    dormant: bool = False,
 ) -> list[Suggestion]:
-    """The reconnect queue as it stood at `as_of`, best first, using no data after it."""
+    """The reconnect queue (or the dormant ties) as at `as_of`, best first; no later data."""
     stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
-    ranked = rank_suggestions(stats, as_of, rules)
+    states = states_at(session, user_id, as_of, lifecycle or LifecycleRules())
+    rank = dormant_ties if dormant else rank_suggestions
+    ranked = rank(stats, as_of, rules, states)
     return ranked[:limit] if limit is not None else ranked
 
 
@@ -65,6 +77,7 @@ def _contact_json(st: ContactStats) -> dict[str, Any]:
         "emails_sent": st.emails_sent,
         "emails_received": st.emails_received,
         "meetings": st.meetings,
+        "talked_elsewhere": st.talked_elsewhere,
         "typical_gap_days": (
             round(st.typical_gap_days, 1) if st.typical_gap_days is not None else None
         ),

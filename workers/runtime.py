@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.config import Settings
 from services.db import make_engine, make_session_factory, migrate
 from services.derivation import DerivationRules
+from services.lifecycle import LifecycleRules
 from services.reconnect import QueueRules
 
 __all__ = ["Runtime", "build_runtime"]
@@ -29,6 +30,10 @@ class Runtime:
             bulk_recipients=self.settings.bulk_recipients,
             large_meeting_attendees=self.settings.large_meeting_attendees,
         )
+
+    @property
+    def lifecycle_rules(self) -> LifecycleRules:
+        return LifecycleRules(cooldown_days=self.settings.cooldown_days)
 
     @property
     def queue_rules(self) -> QueueRules:

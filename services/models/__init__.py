@@ -2,17 +2,22 @@
 
 from services.models.calendar import Event, EventAttendee
 from services.models.contacts import Interaction, InteractionKind, Person, PersonAddress
+from services.models.identity import IdentityDecision
+from services.models.lifecycle import Action, LifecycleEvent
 from services.models.mail import Message, MessageRecipient
 from services.models.runs import DeadLetter, ImportRun
 from services.models.users import OwnerAddress, User
 
 __all__ = [
+    "Action",
     "DeadLetter",
     "Event",
     "EventAttendee",
+    "IdentityDecision",
     "ImportRun",
     "Interaction",
     "InteractionKind",
+    "LifecycleEvent",
     "Message",
     "MessageRecipient",
     "OwnerAddress",

@@ -39,6 +39,7 @@ class InteractionKind(StrEnum):
     SENT = "sent"  # the owner wrote to them
     RECEIVED = "received"  # they wrote to the owner
     MET = "met"  # both were at a small meeting
+    ELSEWHERE = "elsewhere"  # the user said they talked on another channel
 
 
 class Interaction(Base):

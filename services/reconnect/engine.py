@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.lifecycle import ContactState
 from services.reconnect.stats import ContactStats
 
-__all__ = ["DAYS_PER_MONTH", "QueueRules", "Suggestion", "describe_gap", "rank_suggestions"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "QueueRules",
+    "Suggestion",
+    "describe_gap",
+    "dormant_ties",
+    "rank_suggestions",
+]
 
 DAYS_PER_MONTH = 30.44
 # Past three times the usual silence, more silence says nothing new about whom to call first.
@@ -20,6 +29,11 @@ class QueueRules:
     """The user's settings that shape the queue."""
 
     floor_months: float = 3.0
+    # Silence past this multiple of the person's threshold is "overdue", not just "due".
+    overdue_factor: float = 1.5
+    # The dormant view: ties quiet this long whose strength was in the top share of all ties.
+    dormant_after_days: float = 365.0
+    dormant_top_share: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +42,8 @@ class Suggestion:
 
     stats: ContactStats
     days_silent: float
+    threshold_days: float
+    level: str  # "due" | "overdue" | "dormant"
     score: float
     why: str
 
@@ -51,6 +67,22 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _counts(stats: ContactStats) -> str:
+    emails = stats.emails_sent + stats.emails_received
+    counts = [_plural(emails, "email")] if emails else []
+    if stats.meetings:
+        counts.append(_plural(stats.meetings, "meeting"))
+    if stats.talked_elsewhere:
+        counts.append(f"{stats.talked_elsewhere} elsewhere")
+    return ", ".join(counts)
+
+
+def _last(stats: ContactStats) -> str:
+    if stats.last_subject and stats.last_subject_at:
+        return f"last: '{stats.last_subject}', {stats.last_subject_at:%Y-%m-%d}"
+    return f"last: {stats.last_at:%Y-%m-%d}"
+
+
 def _why(stats: ContactStats, days_silent: float) -> str:
     parts: list[str] = []
     if stats.typical_gap_days is not None:
@@ -58,38 +90,103 @@ def _why(stats: ContactStats, days_silent: float) -> str:
     else:
         parts.append(f"in touch since {stats.first_at:%Y-%m}")
     parts.append(f"silent {describe_gap(days_silent).removeprefix('~')}")
-    if stats.last_subject and stats.last_subject_at:
-        parts.append(f"last: '{stats.last_subject}', {stats.last_subject_at:%Y-%m-%d}")
-    else:
-        parts.append(f"last: {stats.last_at:%Y-%m-%d}")
-    emails = stats.emails_sent + stats.emails_received
-    counts = [_plural(emails, "email")] if emails else []
-    if stats.meetings:
-        counts.append(_plural(stats.meetings, "meeting"))
-    parts.append(", ".join(counts))
+    parts.append(_last(stats))
+    parts.append(_counts(stats))
     return "; ".join(parts)
 
 
+def _silence(stats: ContactStats, state: ContactState, as_of: datetime) -> float | None:
+    """Days of silence that count, or None when the user's answers keep the person out."""
+    if state.stopped:
+        return None
+    if state.cooldown_until is not None and state.cooldown_until > as_of:
+        return None
+    snoozed = state.snoozed_until is not None and state.snoozed_until > as_of
+    # A contact after the snooze began resolves it: the snooze is about that silence only.
+    if snoozed and state.snoozed_at is not None and stats.last_at <= state.snoozed_at:
+        return None
+    last = max(stats.last_at, state.touched_at) if state.touched_at else stats.last_at
+    return (as_of - last).total_seconds() / 86400
+
+
 def rank_suggestions(
-    contacts: Iterable[ContactStats], as_of: datetime, rules: QueueRules
+    contacts: Iterable[ContactStats],
+    as_of: datetime,
+    rules: QueueRules,
+    states: Mapping[int, ContactState] | None = None,
 ) -> list[Suggestion]:
     """The people due for a reconnect as of `as_of`, best first.
 
-    Due means: a relationship (the owner wrote to or met them), silent for longer than both
-    their own learned cadence and the floor. The score is tie strength times how overdue they
-    are (capped), so a strong tie gone quiet outranks a faint one gone quieter.
+    Due means: a relationship (the owner wrote to, met or talked with them), silent for longer
+    than both their own learned cadence (stretched by their snoozes) and the floor, and not
+    kept out by the user's answers (stopped, snoozed, resting after a reconnect). The score is
+    tie strength times how overdue they are (capped), so a strong tie gone quiet outranks a
+    faint one gone quieter.
     """
+    states = states or {}
     floor_days = rules.floor_months * DAYS_PER_MONTH
     out: list[Suggestion] = []
     for stats in contacts:
         if not stats.is_relationship:
             continue
-        days_silent = (as_of - stats.last_at).total_seconds() / 86400
-        threshold = max(floor_days, stats.typical_gap_days or 0.0)
+        state = states.get(stats.history.person_id, ContactState())
+        days_silent = _silence(stats, state, as_of)
+        if days_silent is None:
+            continue
+        threshold = max(floor_days, stats.typical_gap_days or 0.0) * state.cadence_factor
         if days_silent <= threshold:
             continue
         overdue = min(days_silent / threshold, MAX_OVERDUE)
+        level = "overdue" if days_silent > threshold * rules.overdue_factor else "due"
         score = round(stats.strength * overdue, 4)
-        out.append(Suggestion(stats, days_silent, score, _why(stats, days_silent)))
+        out.append(
+            Suggestion(stats, days_silent, threshold, level, score, _why(stats, days_silent))
+        )
+    out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.person_id))
+    return out
+
+
+def dormant_ties(
+    contacts: Iterable[ContactStats],
+    as_of: datetime,
+    rules: QueueRules,
+    states: Mapping[int, ContactState] | None = None,
+) -> list[Suggestion]:
+    """Ties that were strong and have been quiet for a year or more, strongest first.
+
+    Strong means in the top `dormant_top_share` of all the owner's relationships by strength
+    as of the date. Ties out of touch for years give advice as useful as current ones, with more
+    novelty (Levin, Walter & Murnighan 2011), and people avoid them out of awkwardness.
+    """
+    states = states or {}
+    relationships = [c for c in contacts if c.is_relationship]
+    if not relationships:
+        return []
+    strengths = sorted((c.strength for c in relationships), reverse=True)
+    cutoff = strengths[max(math.ceil(len(strengths) * rules.dormant_top_share) - 1, 0)]
+    out: list[Suggestion] = []
+    for stats in relationships:
+        state = states.get(stats.history.person_id, ContactState())
+        days_silent = _silence(stats, state, as_of)
+        if days_silent is None or days_silent < rules.dormant_after_days:
+            continue
+        if stats.strength < cutoff:
+            continue
+        years = (stats.last_at - stats.first_at).days / 365.25
+        span = f"over {years:.1f} years" if years >= 1 else f"since {stats.first_at:%Y-%m}"
+        why = (
+            f"a strong tie ({_counts(stats)} {span}); quiet "
+            f"{describe_gap(days_silent).removeprefix('~')}; {_last(stats)}"
+        )
+        out.append(
+            Suggestion(
+                stats,
+                days_silent,
+                rules.dormant_after_days,
+                "dormant",
+                round(stats.strength, 4),
+                why,
+            )
+        )
     out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.person_id))
     return out

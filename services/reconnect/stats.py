@@ -32,6 +32,7 @@ class ContactStats:
     emails_sent: int
     emails_received: int
     meetings: int
+    talked_elsewhere: int
     distinct_days: int
     typical_gap_days: float | None
     last_subject: str | None
@@ -40,8 +41,8 @@ class ContactStats:
 
     @property
     def is_relationship(self) -> bool:
-        """The owner personally wrote to them or met them: mail that only came in is not one."""
-        return self.emails_sent > 0 or self.meetings > 0
+        """The owner personally wrote to, met or talked with them; inbound-only mail is not one."""
+        return self.emails_sent > 0 or self.meetings > 0 or self.talked_elsewhere > 0
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -66,6 +67,7 @@ def compute_stats(history: ContactHistory) -> ContactStats:
     sent = [p for p in points if p.kind == "sent"]
     received = [p for p in points if p.kind == "received"]
     met = [p for p in points if p.kind == "met"]
+    elsewhere = [p for p in points if p.kind == "elsewhere"]
     days = sorted({p.at.date() for p in points})
     with_subject = [p for p in points if p.subject]
     # Writing to one person counts fully; to ten, a third as much (1/sqrt(n)).
@@ -76,7 +78,7 @@ def compute_stats(history: ContactHistory) -> ContactStats:
     strength = (
         1.0 * math.log1p(personal_sent)
         + 0.5 * math.log1p(len(received))
-        + 1.2 * math.log1p(personal_met)
+        + 1.2 * math.log1p(personal_met + len(elsewhere))
         + 1.0 * math.log1p(len(days))
         + 0.6 * math.log1p(duration_days / 30)
         + 0.8 * reciprocity
@@ -88,6 +90,7 @@ def compute_stats(history: ContactHistory) -> ContactStats:
         emails_sent=len(sent),
         emails_received=len(received),
         meetings=len(met),
+        talked_elsewhere=len(elsewhere),
         distinct_days=len(days),
         typical_gap_days=_typical_gap(days),
         last_subject=with_subject[-1].subject if with_subject else None,

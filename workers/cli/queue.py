@@ -54,16 +54,32 @@ def print_queue(items: list[Suggestion], title: str) -> None:
 def suggestions_command(
     as_of: AsOf = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="how many people at most")] = 20,
+    dormant: Annotated[
+        bool,
+        typer.Option(
+            "--dormant", help="instead: strong ties quiet for a year or more, strongest first"
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Whom to reconnect with: people gone quiet for longer than usual for them, best first."""
     when = parse_as_of(as_of)
     with open_runtime() as runtime, runtime.session_factory() as session:
         user_id = ensure_user(session).id
-        items = views.suggestions(session, user_id, when, runtime.queue_rules, limit)
+        items = views.suggestions(
+            session,
+            user_id,
+            when,
+            runtime.queue_rules,
+            limit,
+            lifecycle=runtime.lifecycle_rules,
+            dormant=dormant,
+        )
         session.commit()
     if as_json:
         _emit_json([views.suggestion_json(s) for s in items])
+    elif dormant:
+        print_queue(items, f"Dormant strong ties as of {when:%Y-%m-%d}")
     else:
         print_queue(items, f"Reconnect queue as of {when:%Y-%m-%d}")
 
