@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.identity_pass import resolve_identities
 from services.models import Event, EventAttendee, Interaction, Message, MessageRecipient, User
 from services.noise import FilterReason, MessageFacts, classify_message
 from services.people import resolve_people
@@ -262,6 +263,10 @@ def derive_pending(
             done += n
             if n < CHUNK:
                 break
+    # New addresses may be someone already known: settle who is who once everything is in.
+    with session_factory() as session, session.begin():
+        _lock_user(session, user_id)
+        resolve_identities(session, user_id)
     return done
 
 

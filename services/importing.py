@@ -16,6 +16,7 @@ from connectors.files import read_paths
 from connectors.types import CalendarEvent, MailMessage, Unreadable
 from services.derivation import reset_derivation
 from services.errors import InvalidInput
+from services.identity_pass import owner_aliases
 from services.ingest import store_dead_letters, store_events, store_messages
 from services.jobs import JobSink, unit_of_work
 from services.models import Event, ImportRun, Message
@@ -158,9 +159,10 @@ def import_paths(
         if options.me:
             grew = set_owner_addresses(uow.session, user_id, options.me, "given")
         else:
-            grew = set_owner_addresses(
-                uow.session, user_id, infer_owner_addresses(uow.session, user_id), "inferred"
-            )
+            inferred = infer_owner_addresses(uow.session, user_id)
+            grew = set_owner_addresses(uow.session, user_id, inferred, "inferred")
+            aliases = owner_aliases(uow.session, user_id, owner_addresses(uow.session, user_id))
+            grew = set_owner_addresses(uow.session, user_id, aliases, "inferred") or grew
         if grew:
             reset_derivation(uow.session, user_id)
         summary.owner_changed = grew

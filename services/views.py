@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services import identity_pass
 from services.errors import NotFound
 from services.identity import normalize_address
 from services.lifecycle import LifecycleRules, states_at
@@ -92,6 +93,19 @@ def list_contacts(session: Session, user_id: int, as_of: datetime) -> list[dict[
         (s for s in stats if s.is_relationship), key=lambda s: (-s.strength, s.history.person_id)
     )
     return [_contact_json(s) for s in chosen]
+
+
+def merge_candidates(session: Session, user_id: int, as_of: datetime) -> list[dict[str, Any]]:
+    """Addresses that may be one person, where at least one is a relationship, with why."""
+    among = {
+        s.history.person_id
+        for s in (compute_stats(h) for h in load_histories(session, user_id, as_of))
+        if s.is_relationship
+    }
+    return [
+        {"address": c.address, "other": c.other, "reason": c.reason}
+        for c in identity_pass.merge_candidates(session, user_id, among)
+    ]
 
 
 def contact_detail(session: Session, user_id: int, address: str, as_of: datetime) -> dict[str, Any]:

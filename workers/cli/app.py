@@ -105,4 +105,11 @@ def main() -> None:
 
 
 # Register the commands (modules attach themselves to `app`).
-from workers.cli import demo, importing, lifecycle, queue, worker  # noqa: E402,F401
+from workers.cli import (  # noqa: E402,F401
+    demo,
+    identity,
+    importing,
+    lifecycle,
+    queue,
+    worker,
+)

@@ -85,13 +85,40 @@ def suggestions_command(
 
 
 @app.command("contacts")
-def contacts_command(as_of: AsOf = None, as_json: Json = False) -> None:
+def contacts_command(
+    as_of: AsOf = None,
+    merge_candidates: Annotated[
+        bool,
+        typer.Option(
+            "--merge-candidates",
+            help="instead: addresses that may be one person, with the reason "
+            "(decide with `keepwarm merge A B` or `keepwarm split A`)",
+        ),
+    ] = False,
+    as_json: Json = False,
+) -> None:
     """Everyone you have a relationship with (you wrote to them or met them), strongest first."""
     when = parse_as_of(as_of)
     with open_runtime() as runtime, runtime.session_factory() as session:
         user_id = ensure_user(session).id
-        items = views.list_contacts(session, user_id, when)
+        if merge_candidates:
+            candidates = views.merge_candidates(session, user_id, when)
+        else:
+            items = views.list_contacts(session, user_id, when)
         session.commit()
+    if merge_candidates:
+        if as_json:
+            _emit_json(candidates)
+            return
+        if not candidates:
+            console.print("No addresses look like one person.")
+        for c in candidates:
+            console.print(
+                f"{c['address']}  ~  {c['other']}   ({c['reason']})",
+                highlight=False,
+                soft_wrap=True,
+            )
+        return
     if as_json:
         _emit_json(items)
         return
