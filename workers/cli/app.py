@@ -109,6 +109,7 @@ from workers.cli import (  # noqa: E402,F401
     demo,
     identity,
     importing,
+    intro,
     lifecycle,
     queue,
     worker,
