@@ -62,6 +62,7 @@ def _message_contacts(
             auto_submitted=row.auto_submitted,
             content_type=row.content_type,
             auto_reply_header=row.auto_reply_header,
+            labels=row.labels,
         )
     )
     if reason is not None:
@@ -114,6 +115,7 @@ def _derive_message_chunk(
             Message.content_type,
             Message.auto_reply_header,
             Message.in_sent_folder,
+            Message.labels,
         )
         .where(Message.user_id == user_id, Message.derived.is_(False))
         .order_by(Message.id)

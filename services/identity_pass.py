@@ -18,6 +18,7 @@ from services.models import (
     MessageRecipient,
     PersonAddress,
 )
+from services.noise import munged_author
 from services.owner import name_tokens
 
 __all__ = [
@@ -76,6 +77,8 @@ def observed_names(session: Session, user_id: int) -> dict[str, Counter[str]]:
     )
     for query in queries:
         for address, name, n in session.execute(query):
+            if munged_author(name):
+                continue  # 'Ann Lee via AppArmor' names the author, not the list address
             key = normalize_name(name)
             if address and key:
                 names[address][key] += int(n)

@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["FilterReason", "MessageFacts", "classify_message"]
+__all__ = ["FilterReason", "MessageFacts", "classify_message", "munged_author"]
 
 
 class FilterReason(StrEnum):
     """Why a message or event carries no relationship."""
 
     MAILING_LIST = "mailing_list"
+    PROVIDER_CATEGORY = "provider_category"
     BOUNCE = "bounce"
     AUTO_REPLY = "auto_reply"
     CALENDAR_NOTIFICATION = "calendar_notification"
@@ -46,6 +47,7 @@ class MessageFacts:
     auto_submitted: str | None
     content_type: str | None
     auto_reply_header: bool
+    labels: str | None = None
 
 
 _BOUNCE_LOCALS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
@@ -75,10 +77,36 @@ _AUTOMATED_LOCAL = re.compile(
 )
 
 
+# Gmail's tabs other than Primary (API label ids, and Takeout's spelling of them).
+_CATEGORIES = {
+    "category_promotions",
+    "category_social",
+    "category_updates",
+    "category_forums",
+    "category promotions",
+    "category social",
+    "category updates",
+    "category forums",
+}
+_VIA = re.compile(r"^(?P<author>.+?) via (?P<list>[^<>@]+)$", re.I)
+
+
+def munged_author(name: str | None) -> str | None:
+    """The author's name in a DMARC-munged list From ('Ann Lee via AppArmor'), else None.
+
+    Mailman rewrites the From of authors whose domains publish strict DMARC to the list's own
+    address; the name is the author's, so it must not name the list address.
+    """
+    match = _VIA.match(name.strip()) if name else None
+    return match.group("author").strip() if match else None
+
+
 def classify_message(facts: MessageFacts) -> FilterReason | None:
     """Return why this message is not personal correspondence, or None when it may be."""
     if facts.list_id or facts.list_unsubscribe or facts.precedence in {"list", "bulk", "junk"}:
         return FilterReason.MAILING_LIST
+    if facts.labels and {label.strip().lower() for label in facts.labels.split(",")} & _CATEGORIES:
+        return FilterReason.PROVIDER_CATEGORY
     local = (facts.sender or "").rpartition("@")[0]
     subject = (facts.subject or "").strip()
     if (

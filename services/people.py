@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.models import Person, PersonAddress
+from services.noise import munged_author
 from services.upsert import insert_for
 
 __all__ = ["resolve_people"]
@@ -24,7 +25,9 @@ def resolve_people(
     if not names:
         return {}
     # Calendar clients often put the address itself in CN; that is no name.
-    names = {a: (n if n and "@" not in n else None) for a, n in names.items()}
+    names = {
+        a: (n if n and "@" not in n and not munged_author(n) else None) for a, n in names.items()
+    }
     found: dict[str, int] = {}
     for chunk_start in range(0, len(names), 500):
         chunk = list(names)[chunk_start : chunk_start + 500]

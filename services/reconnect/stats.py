@@ -75,6 +75,8 @@ def compute_stats(history: ContactHistory) -> ContactStats:
     personal_met = sum(1 / math.sqrt(max(p.group_size, 1)) for p in met)
     duration_days = (points[-1].at - points[0].at).total_seconds() / 86400
     reciprocity = 1.0 if sent and received else 0.0
+    # The owner answering them is the clearest sign the owner cares to keep up.
+    replies = sum(1 for p in sent if p.subject and p.subject.lower().startswith("re:"))
     strength = (
         1.0 * math.log1p(personal_sent)
         + 0.5 * math.log1p(len(received))
@@ -82,6 +84,7 @@ def compute_stats(history: ContactHistory) -> ContactStats:
         + 1.0 * math.log1p(len(days))
         + 0.6 * math.log1p(duration_days / 30)
         + 0.8 * reciprocity
+        + 0.4 * math.log1p(replies)
     )
     return ContactStats(
         history=history,

@@ -50,3 +50,22 @@ def test_personal_mail_passes() -> None:
     assert classify_message(facts()) is None
     assert classify_message(facts(auto_submitted="no")) is None
     assert classify_message(facts(subject="Re: Accepted offer details")) is None
+
+
+@pytest.mark.parametrize(
+    "labels", ["CATEGORY_PROMOTIONS", "Inbox,Category Updates", "SOCIAL,CATEGORY_SOCIAL"]
+)
+def test_gmail_tabs_other_than_primary_are_not_personal(labels: str) -> None:
+    assert classify_message(facts(labels=labels)) is FilterReason.PROVIDER_CATEGORY
+
+
+def test_primary_and_user_labels_pass() -> None:
+    assert classify_message(facts(labels="INBOX,CATEGORY_PERSONAL,Projects")) is None
+
+
+def test_munged_list_sender_names_the_author() -> None:
+    from services.noise import munged_author
+
+    assert munged_author("Seth Arnold via AppArmor") == "Seth Arnold"
+    assert munged_author("Seth Arnold") is None
+    assert munged_author(None) is None
