@@ -57,9 +57,11 @@ _BOUNCE_SUBJECT = re.compile(
     r"message not delivered|nondeliverable)",
     re.I,
 )
+# Whole subjects or prefixes ending in a colon: "Out of Office Procedure" is a real topic.
 _AUTO_REPLY_SUBJECT = re.compile(
-    r"^(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|auto:|autoreply|"
-    r"abwesenheitsnotiz|r[ée]ponse automatique|away from (my|the) office|on vacation)",
+    r"^(out of (the )?office( auto ?reply)?|automatic reply|auto(matic)?[- ]?reply|auto|"
+    r"abwesenheitsnotiz|r[ée]ponse automatique|away from (my|the) office|on vacation)"
+    r"\s*(:|$)",
     re.I,
 )
 _CALENDAR_SUBJECT = re.compile(

@@ -34,6 +34,8 @@ def facts(**kw: object) -> MessageFacts:
         ({"auto_submitted": "auto-replied"}, FilterReason.AUTO_REPLY),
         ({"subject": "Out of Office: lunch?"}, FilterReason.AUTO_REPLY),
         ({"subject": "Automatic reply: lunch?"}, FilterReason.AUTO_REPLY),
+        ({"subject": "Out of the office"}, FilterReason.AUTO_REPLY),
+        ({"subject": "Out of Office AutoReply: Urgent request"}, FilterReason.AUTO_REPLY),
         ({"auto_reply_header": True}, FilterReason.AUTO_REPLY),
         ({"subject": "Invitation: Q3 plan @ Tue"}, FilterReason.CALENDAR_NOTIFICATION),
         ({"sender": "calendar-notification@google.com"}, FilterReason.CALENDAR_NOTIFICATION),
@@ -50,6 +52,8 @@ def test_personal_mail_passes() -> None:
     assert classify_message(facts()) is None
     assert classify_message(facts(auto_submitted="no")) is None
     assert classify_message(facts(subject="Re: Accepted offer details")) is None
+    assert classify_message(facts(subject="Out of Office Procedure")) is None
+    assert classify_message(facts(subject="Auto insurance quote")) is None
 
 
 @pytest.mark.parametrize(
