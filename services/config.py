@@ -41,6 +41,14 @@ class Settings(BaseSettings):
 
     worker_threads: int = Field(default=2, ge=1)
 
+    # OAuth tokens are encrypted at rest with this Fernet key; production refuses to run
+    # without one. Google OAuth client credentials (the sandbox accepts any).
+    token_key: SecretStr | None = None
+    google_client_id: str = "keepwarm-local"
+    google_client_secret: SecretStr = SecretStr("keepwarm-local-secret")
+    sync_interval_minutes: int = Field(default=15, ge=1)
+    backfill_years: float = Field(default=3.0, gt=0)
+
     @property
     def embedded(self) -> bool:
         """True when no external database is configured."""

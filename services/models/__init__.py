@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per domain; imported here so Alembic sees them all."""
 
+from services.models.accounts import Account, AccountStatus, SyncRun
 from services.models.calendar import Event, EventAttendee
 from services.models.contacts import Interaction, InteractionKind, Person, PersonAddress
 from services.models.identity import IdentityDecision
@@ -9,6 +10,8 @@ from services.models.runs import DeadLetter, ImportRun
 from services.models.users import OwnerAddress, User
 
 __all__ = [
+    "Account",
+    "AccountStatus",
     "Action",
     "DeadLetter",
     "Event",
@@ -23,5 +26,6 @@ __all__ = [
     "OwnerAddress",
     "Person",
     "PersonAddress",
+    "SyncRun",
     "User",
 ]
