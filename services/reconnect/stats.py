@@ -20,6 +20,10 @@ __all__ = ["ContactStats", "compute_stats"]
 
 # A learned cadence needs at least this many gaps between distinct days of contact.
 MIN_GAPS_FOR_CADENCE = 2
+# At most this many people in a mail or meeting for it to count as personal contact.
+SMALL_GROUP = 3
+# A tie whose history spans this long is more than a burst.
+SUSTAINED_DAYS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,17 @@ def compute_stats(history: ContactHistory) -> ContactStats:
     met = [p for p in points if p.kind == "met"]
     elsewhere = [p for p in points if p.kind == "elsewhere"]
     days = sorted({p.at.date() for p in points})
+    # Days in touch one-to-one or in a small group carry the tie; a weekly mail to the same
+    # nine people adds a day to each of them but says little about any one tie.
+    personal_days = {p.at.date() for p in points if p.group_size <= SMALL_GROUP}
+    group_days = set(days) - personal_days
     with_subject = [p for p in points if p.subject]
     # Writing to one person counts fully; to ten, a third as much (1/sqrt(n)).
     personal_sent = sum(1 / math.sqrt(max(p.group_size, 1)) for p in sent)
     personal_met = sum(1 / math.sqrt(max(p.group_size, 1)) for p in met)
     duration_days = (points[-1].at - points[0].at).total_seconds() / 86400
+    # Received mail is the part of a mailbox most often lost, so both directions add a little
+    # but its absence costs little.
     reciprocity = 1.0 if sent and received else 0.0
     # The owner answering them is the clearest sign the owner cares to keep up.
     replies = sum(1 for p in sent if p.subject and p.subject.lower().startswith("re:"))
@@ -81,11 +91,15 @@ def compute_stats(history: ContactHistory) -> ContactStats:
         1.0 * math.log1p(personal_sent)
         + 0.5 * math.log1p(len(received))
         + 1.2 * math.log1p(personal_met + len(elsewhere))
-        + 1.0 * math.log1p(len(days))
+        + 1.0 * math.log1p(len(personal_days))
+        + 0.3 * math.log1p(len(group_days))
         + 0.6 * math.log1p(duration_days / 30)
-        + 0.8 * reciprocity
+        + 0.4 * reciprocity
         + 0.4 * math.log1p(replies)
     )
+    # A burst (a few weeks of mail about one deal) that ended is usually a finished matter,
+    # not a tie to keep warm: half weight below two months of history, full weight from there.
+    strength *= 0.5 + 0.5 * min(duration_days / SUSTAINED_DAYS, 1.0)
     return ContactStats(
         history=history,
         first_at=points[0].at,

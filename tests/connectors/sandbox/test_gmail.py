@@ -1,0 +1,323 @@
+"""Gmail v1 through googleapiclient against the sandbox seeded with real mail: paging, metadata
+headers, threads, labels, batches, history and the metadata scope's limits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
+
+from connectors.sandbox.google import GoogleSandbox
+from tests.connectors.sandbox.clients import AUTH, authorize, gmail_by_endpoint, gmail_service
+from tests.connectors.sandbox.conftest import ENRON, OWNER, TAKEOUT
+
+HEADERS = ["From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References"]
+
+
+def _all_ids(gmail: Any, **query: Any) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    request = gmail.users().messages().list(userId="me", **query)
+    while request is not None:
+        page = request.execute()
+        found.extend(page.get("messages", []))
+        request = gmail.users().messages().list_next(request, page)
+    return found
+
+
+def test_profile_and_owner_inferred_from_sent_mail(sandbox: GoogleSandbox, gmail: Any) -> None:
+    assert sandbox.user_email == OWNER
+    profile = gmail.users().getProfile(userId="me").execute()
+    assert profile["emailAddress"] == OWNER
+    assert isinstance(profile["historyId"], str) and profile["historyId"].isdigit()
+    # 242 Enron files hold 90 distinct messages; the Takeout mbox adds 2 not in the slice.
+    assert profile["messagesTotal"] == 92
+    assert gmail.users().getProfile(userId=OWNER).execute() == profile
+    with pytest.raises(HttpError) as raised:
+        gmail.users().getProfile(userId="someone.else@enron.com").execute()
+    assert raised.value.status_code == 403
+
+
+def test_sent_paging_newest_first_without_duplicates(gmail: Any) -> None:
+    pages = []
+    request = gmail.users().messages().list(userId="me", labelIds=["SENT"], maxResults=7)
+    while request is not None:
+        page = request.execute()
+        pages.append(page)
+        request = gmail.users().messages().list_next(request, page)
+    ids = [m["id"] for page in pages for m in page["messages"]]
+    assert len(pages) > 5 and all(len(p["messages"]) <= 7 for p in pages)
+    assert "nextPageToken" not in pages[-1]
+    assert len(ids) == len(set(ids)) == pages[0]["resultSizeEstimate"]
+    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+    dates = [
+        int(
+            gmail.users()
+            .messages()
+            .get(userId="me", id=i, format="minimal")
+            .execute()["internalDate"]
+        )
+        for i in ids[:10]
+    ]
+    assert dates == sorted(dates, reverse=True)
+    # A label filter nobody matches: Gmail leaves "messages" out altogether.
+    empty = gmail.users().messages().list(userId="me", labelIds=["CHAT"]).execute()
+    assert empty == {"resultSizeEstimate": 0}
+
+
+def _get(gmail: Any, message_id: str, headers: list[str] | None = None) -> Any:
+    request = (
+        gmail.users()
+        .messages()
+        .get(userId="me", id=message_id, format="metadata", metadataHeaders=headers or [])
+    )
+    return request.execute()
+
+
+def _subject(message: Any) -> str:
+    return next(h["value"] for h in message["payload"]["headers"] if h["name"] == "Subject")
+
+
+def test_metadata_get_returns_the_raw_headers_asked_for(gmail: Any) -> None:
+    ids = [m["id"] for m in _all_ids(gmail, labelIds=["SENT"])]
+    found = [_get(gmail, i, ["subject", "FROM", "X-Folder"]) for i in ids]
+    # sent/121_: its Subject is folded over two lines in the file.
+    message = next(m for m in found if _subject(m).startswith("Enron North America to Enron"))
+    # Only the asked-for headers, as written (unfolded), in message order; no body or snippet.
+    assert message["payload"]["headers"] == [
+        {"name": "From", "value": "david.delainey@enron.com"},
+        {
+            "name": "Subject",
+            "value": "Enron North America to Enron Americas--Redefinition of Technical Role?",
+        },
+        # The copy kept is the first the walk meets: _sent_mail/ comes before sent/.
+        {"name": "X-Folder", "value": "\\David_Delainey_Dec2000\\Notes Folders\\'sent mail"},
+    ]
+    assert message["snippet"] == ""
+    assert set(message["payload"]) == {"partId", "mimeType", "filename", "headers"}
+    assert message["payload"]["mimeType"] == "text/plain"
+    assert message["internalDate"] == "973860540000"  # Fri, 10 Nov 2000 04:49:00 -0800
+    assert isinstance(message["historyId"], str) and message["sizeEstimate"] > 100
+    # The same mail filed in sent/, _sent_mail/, all_documents/ and discussion_threads/ is
+    # one message with the union of their labels.
+    assert set(message["labelIds"]) == {"SENT", "Label_1", "Label_2"}
+    # No metadataHeaders: every header line, in file order.
+    names = [h["name"] for h in _get(gmail, message["id"])["payload"]["headers"]]
+    assert names[:5] == ["Message-ID", "Date", "From", "To", "Subject"]
+    assert names[-1] == "X-FileName" and len(names) == 15
+    # The Takeout copy of "Wind Dash" says Sent,Important.
+    wind = next(m for m in found if _subject(m) == "Wind Dash")
+    assert set(wind["labelIds"]) == {"SENT", "IMPORTANT"}
+
+
+def test_enron_folders_and_takeout_labels_map_to_gmail_labels(gmail: Any) -> None:
+    labels = {l["id"]: l for l in gmail.users().labels().list(userId="me").execute()["labels"]}
+    assert {"INBOX", "SENT", "TRASH", "SPAM", "UNREAD", "IMPORTANT", "CATEGORY_UPDATES"} <= set(
+        labels
+    )
+    user_labels = {l["name"] for l in labels.values() if l["type"] == "user"}
+    assert {"all_documents", "discussion_threads", "Projects, 2002"} <= user_labels
+    trash = _all_ids(gmail, labelIds=["TRASH"])
+    assert len(trash) == 9 and _all_ids(gmail, labelIds=["TRASH"], includeSpamTrash=False) == trash
+    everything = _all_ids(gmail)
+    with_trash = _all_ids(gmail, includeSpamTrash=True)
+    assert len(with_trash) == 92 and len(everything) == 92 - 9  # trash hidden by default
+    updates = _all_ids(gmail, labelIds=["CATEGORY_UPDATES"])
+    assert len(updates) == 1
+    assert len(_all_ids(gmail, labelIds=["INBOX", "IMPORTANT"])) == 1  # all labels must match
+
+
+def test_threads_group_replies_and_use_takeout_thread_ids(gmail: Any) -> None:
+    ids = _all_ids(gmail, includeSpamTrash=True)
+    threads = Counter(m["threadId"] for m in ids)
+    assert len(threads) < len(ids)
+    thread_id, size = threads.most_common(1)[0]
+    thread = (
+        gmail.users()
+        .threads()
+        .get(userId="me", id=thread_id, format="metadata", metadataHeaders=["Subject"])
+        .execute()
+    )
+    assert len(thread["messages"]) == size and thread["id"] == thread_id
+    # Gmail's thread id is the id of the thread's first message.
+    assert thread["messages"][0]["id"] == thread_id or thread_id == format(int(thread_id, 16), "x")
+    subjects = {
+        h["value"].lower().removeprefix("re: ").removeprefix("fw: ")
+        for m in thread["messages"]
+        for h in m["payload"]["headers"]
+    }
+    assert len(subjects) == 1
+    # Takeout's X-GM-THRID 1650000000000000000 (decimal) is Gmail's thread id in hex; the
+    # Enron reply with the same subject joins it.
+    assert threads[format(1650000000000000000, "x")] == 2
+
+
+def test_batch_of_metadata_gets_hits_the_per_api_batch_path(
+    sandbox: GoogleSandbox, gmail: Any
+) -> None:
+    ids = [m["id"] for m in _all_ids(gmail, labelIds=["SENT"])][:40]
+    results: dict[str, Any] = {}
+
+    def collect(request_id: str, response: Any, error: Exception | None) -> None:
+        assert error is None, error
+        results[request_id] = response
+
+    batch = gmail.new_batch_http_request(callback=collect)
+    for message_id in ids:
+        batch.add(
+            gmail.users()
+            .messages()
+            .get(userId="me", id=message_id, format="metadata", metadataHeaders=HEADERS),
+            request_id=message_id,
+        )
+    units = sandbox.units_spent()
+    batch.execute()
+    assert set(results) == set(ids)
+    assert all(results[i]["id"] == i and results[i]["payload"]["headers"] for i in ids)
+    assert sandbox.requests()[-1] == "POST /batch/gmail/v1"
+    assert sandbox.units_spent() - units == 5 * len(ids)  # a batch costs its inner calls
+
+
+def test_default_batch_path_and_client_options_endpoint(sandbox: GoogleSandbox, creds: Any) -> None:
+    # build() with api_endpoint is how production code builds the service; its own batches
+    # would go to Google (the library ignores api_endpoint there), so name the batch URI.
+    gmail = gmail_by_endpoint(sandbox, creds)
+    try:
+        listed = gmail.users().messages().list(userId="me", maxResults=3).execute()
+        answers: list[Any] = []
+        batch = BatchHttpRequest(
+            callback=lambda _i, r, e: answers.append((r, e)), batch_uri=sandbox.url + "/batch"
+        )
+        for message in listed["messages"]:
+            batch.add(gmail.users().messages().get(userId="me", id=message["id"], format="minimal"))
+        batch.execute(http=gmail._http)
+    finally:
+        gmail.close()
+    assert [e for _, e in answers] == [None, None, None]
+    assert "POST /batch" in sandbox.requests()
+
+
+def test_batch_over_100_calls_is_refused(sandbox: GoogleSandbox, gmail: Any) -> None:
+    batch = gmail.new_batch_http_request()
+    batch._batch_uri = sandbox.url + "/batch/gmail/v1"
+    for _ in range(101):
+        batch.add(gmail.users().getProfile(userId="me"))
+    with pytest.raises(HttpError) as raised:
+        batch.execute()
+    assert raised.value.status_code == 400
+    assert "Received: 101, Limit: 100" in str(raised.value)
+
+
+def test_history_after_new_mail_then_404_once_expired(make_sandbox: Any) -> None:
+    sandbox: GoogleSandbox = make_sandbox(ENRON / "sent", ENRON / "_sent_mail", TAKEOUT)
+    gmail = gmail_service(sandbox, authorize(sandbox))
+    try:
+        start = gmail.users().getProfile(userId="me").execute()["historyId"]
+        quiet = gmail.users().history().list(userId="me", startHistoryId=start).execute()
+        assert quiet == {"historyId": start}
+        added = sandbox.add_messages([ENRON / "inbox"])
+        copies = sandbox.add_messages([ENRON / "all_documents"])  # copies get a new label
+        pages, request = (
+            [],
+            gmail.users()
+            .history()
+            .list(userId="me", startHistoryId=start, historyTypes=["messageAdded"], maxResults=10),
+        )
+        while request is not None:
+            page = request.execute()
+            pages.append(page)
+            request = gmail.users().history().list_next(request, page)
+        records = [r for page in pages for r in page.get("history", [])]
+        added_ids = [r["messagesAdded"][0]["message"]["id"] for r in records]
+        assert added_ids[: len(added)] == added  # oldest first, one record per message
+        assert (
+            set(added_ids) <= set(added) | set(copies) and len(added) == 19
+        )  # 3 of 22 came in the Takeout mbox
+        assert len(pages) > 1 and pages[-1]["historyId"] == str(sandbox.history_id)
+        for record in records[: len(added)]:
+            assert record["messagesAdded"][0]["message"]["labelIds"] == ["INBOX"]
+            assert record["messages"] == [
+                {k: v for k, v in record["messagesAdded"][0]["message"].items() if k != "labelIds"}
+            ]
+        ids = [int(r["id"]) for r in records]
+        assert ids == sorted(ids) and all(i > int(start) for i in ids)
+        inbox_only = (
+            gmail.users()
+            .history()
+            .list(userId="me", startHistoryId=start, labelId="INBOX", maxResults=500)
+            .execute()
+        )
+        assert len(inbox_only["history"]) == len(added)
+        labelled = (
+            gmail.users()
+            .history()
+            .list(userId="me", startHistoryId=start, historyTypes=["labelAdded"], maxResults=500)
+            .execute()
+        )
+        assert labelled["history"] and all("labelsAdded" in r for r in labelled["history"])
+        sandbox.expire_history()
+        with pytest.raises(HttpError) as raised:
+            gmail.users().history().list(userId="me", startHistoryId=start).execute()
+        assert raised.value.status_code == 404
+        assert raised.value.error_details[0]["reason"] == "notFound"
+        fresh = gmail.users().getProfile(userId="me").execute()["historyId"]
+        assert gmail.users().history().list(userId="me", startHistoryId=fresh).execute() == {
+            "historyId": fresh
+        }
+    finally:
+        gmail.close()
+
+
+def test_metadata_scope_refuses_search_and_bodies(gmail: Any) -> None:
+    message_id = _all_ids(gmail, maxResults=1)[0]["id"]
+    for call in (
+        gmail.users().messages().list(userId="me", q="from:someone"),
+        gmail.users().messages().get(userId="me", id=message_id),  # format defaults to full
+        gmail.users().messages().get(userId="me", id=message_id, format="raw"),
+    ):
+        with pytest.raises(HttpError) as raised:
+            call.execute()
+        assert raised.value.status_code == 403
+        assert raised.value.error_details[0]["reason"] == "forbidden"
+    with pytest.raises(HttpError, match="Metadata scope doesn't allow format FULL"):
+        gmail.users().messages().get(userId="me", id=message_id, format="full").execute()
+    with pytest.raises(HttpError) as missing:
+        gmail.users().messages().get(userId="me", id="0123456789abcdef").execute()
+    assert missing.value.status_code in (403, 404)
+
+
+def test_readonly_scope_has_no_metadata_limits_but_still_no_bodies(sandbox: GoogleSandbox) -> None:
+    gmail = gmail_service(sandbox, authorize(sandbox, [AUTH + "gmail.readonly"]))
+    try:
+        message_id = _all_ids(gmail, maxResults=1)[0]["id"]
+        with pytest.raises(HttpError) as raised:
+            gmail.users().messages().get(userId="me", id=message_id, format="full").execute()
+        assert raised.value.status_code == 400  # the sandbox keeps no bodies to give
+        with pytest.raises(HttpError) as missing:
+            gmail.users().messages().get(
+                userId="me", id="0123456789abcdef", format="minimal"
+            ).execute()
+        assert missing.value.status_code == 404
+    finally:
+        gmail.close()
+
+
+def test_calendar_only_token_cannot_read_mail(sandbox: GoogleSandbox) -> None:
+    gmail = gmail_service(sandbox, authorize(sandbox, [AUTH + "calendar.readonly"]))
+    try:
+        with pytest.raises(HttpError) as raised:
+            gmail.users().getProfile(userId="me").execute()
+    finally:
+        gmail.close()
+    assert raised.value.status_code == 403
+    assert raised.value.error_details[0]["reason"] == "insufficientPermissions"
+
+
+def test_user_email_given_or_from_seeds(make_sandbox: Any) -> None:
+    assert make_sandbox(ENRON / "inbox", user_email="Me@Example.com").user_email == "me@example.com"
+    with pytest.raises(ValueError, match="pass user_email"):
+        GoogleSandbox([ENRON / "inbox"])
+    assert make_sandbox(Path(TAKEOUT)).user_email in {OWNER, "w..delainey@enron.com"}
