@@ -204,6 +204,7 @@ def test_authorization_and_token_errors_as_google_gives_them(sandbox: GoogleSand
 def test_api_calls_need_a_bearer_token(sandbox: GoogleSandbox) -> None:
     status, headers, body = raw_get(sandbox, "/gmail/v1/users/me/profile", None)
     assert status == 401 and body["error"]["status"] == "UNAUTHENTICATED"
+    assert headers["www-authenticate"].startswith("Bearer ")
     assert body["error"]["errors"][0]["reason"] == "required"
     status, _, body = raw_get(sandbox, "/gmail/v1/users/me/profile", "ya29.forged")
     assert status == 401 and body["error"]["errors"][0]["message"] == "Invalid Credentials"

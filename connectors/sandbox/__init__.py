@@ -1,0 +1,8 @@
+"""Local emulators of the mail and calendar providers, for tests, the demo and benchmarks.
+
+Nothing in keepwarm can reach Google or Microsoft, and no test may need them: these are plain
+HTTP servers on loopback that the providers' real client libraries talk to unchanged but for
+their endpoints. Production code never imports this package.
+
+- `connectors.sandbox.google`: Google OAuth 2.0, Gmail v1 and Calendar v3 (`GoogleSandbox`)
+"""

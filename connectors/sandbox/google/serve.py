@@ -1,0 +1,40 @@
+"""`serve`: run a sandbox in the foreground until Ctrl-C (for `keepwarm sandbox google`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from connectors.sandbox.google.sandbox import GoogleSandbox
+
+__all__ = ["CLIENT_ID", "CLIENT_SECRET", "serve"]
+
+# Any client id works; these are what we suggest, shaped like Google's installed-app ids.
+CLIENT_ID = "keepwarm-sandbox.apps.googleusercontent.com"
+CLIENT_SECRET = "sandbox-secret"
+
+
+def serve(seeds: Sequence[Path], port: int = 8080, user_email: str | None = None) -> None:
+    """Seed a sandbox, print how to reach it, and serve until interrupted (Ctrl-C).
+
+    Raises SourceMissing/UnknownFormat for a bad seed, ValueError when no user can be
+    inferred, OSError when the port is taken.
+    """
+    sandbox = GoogleSandbox(seeds, user_email=user_email, port=port)
+    with sandbox:
+        stats = sandbox.stats()
+        print(f"Google sandbox at {sandbox.url}  (user {sandbox.user_email})")
+        print(
+            f"  {stats['messages']} messages, {stats['threads']} threads, {stats['events']} events"
+        )
+        print(f"  client id:     {CLIENT_ID}  (any id is accepted)")
+        print(f"  client secret: {CLIENT_SECRET}")
+        print(f"  auth_uri:  {sandbox.url}/o/oauth2/auth")
+        print(f"  token_uri: {sandbox.url}/token")
+        print(f"  Gmail api_endpoint: {sandbox.url}/   Calendar: {sandbox.url}/calendar/v3/")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped")

@@ -1,0 +1,45 @@
+"""`serve` in a process of its own, driven over HTTP as a benchmark or the demo would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+from tests.connectors.sandbox.conftest import ENRON, OWNER
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_serve_prints_how_to_connect_and_stops_on_ctrl_c() -> None:
+    code = (
+        "from pathlib import Path\n"
+        "from connectors.sandbox.google import serve\n"
+        f"serve([Path({str(ENRON / 'sent')!r})], port=0)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Google sandbox at http://127.0.0.1:") and OWNER in first
+        url = first.split()[3]
+        lines = [process.stdout.readline() for _ in range(7)]
+        assert any("client id:" in line for line in lines)
+        assert lines[-1].startswith("Ctrl-C")
+        with urlopen(Request(url + "/_sandbox/stats"), timeout=5) as response:
+            stats = json.load(response)
+        assert stats["user"] == OWNER and stats["messages"] == 49
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0 and "stopped" in out
