@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     google_client_id: str = "keepwarm-local"
     google_client_secret: SecretStr = SecretStr("keepwarm-local-secret")
     sync_interval_minutes: int = Field(default=15, ge=1)
+    # Gmail allows 250 units per user per second; a little headroom absorbs clock skew.
+    gmail_units_per_second: int = Field(default=240, ge=5)
     backfill_years: float = Field(default=3.0, gt=0)
 
     @property

@@ -27,8 +27,11 @@ class StoreCounts:
     updated: int = 0
 
 
-def _message_row(user_id: int, run_id: int | None, m: MailMessage, fp: str) -> dict[str, Any]:
+def _message_row(
+    user_id: int, run_id: int | None, m: MailMessage, fp: str, account_id: int | None = None
+) -> dict[str, Any]:
     return {
+        "account_id": account_id,
         "user_id": user_id,
         "fingerprint": fp,
         "message_id": m.message_id,
@@ -67,7 +70,11 @@ def _recipient_rows(message_id: int, m: MailMessage) -> list[dict[str, Any]]:
 
 
 def store_messages(
-    session: Session, user_id: int, run_id: int | None, messages: Sequence[MailMessage]
+    session: Session,
+    user_id: int,
+    run_id: int | None,
+    messages: Sequence[MailMessage],
+    account_id: int | None = None,
 ) -> StoreCounts:
     """Insert the messages not stored yet; return how many were seen and how many were new.
 
@@ -84,7 +91,7 @@ def store_messages(
             sent_fps.add(fp)
     if not by_fp:
         return counts
-    rows = [_message_row(user_id, run_id, m, fp) for fp, m in by_fp.items()]
+    rows = [_message_row(user_id, run_id, m, fp, account_id) for fp, m in by_fp.items()]
     for row in rows:
         row["in_sent_folder"] = row["fingerprint"] in sent_fps
     stmt = (
@@ -117,8 +124,11 @@ def store_messages(
 _EVENT_FIELDS = ("start", "end", "summary", "all_day", "cancelled", "organizer", "organizer_name")
 
 
-def _event_row(user_id: int, run_id: int | None, e: CalendarEvent, fp: str) -> dict[str, Any]:
+def _event_row(
+    user_id: int, run_id: int | None, e: CalendarEvent, fp: str, account_id: int | None = None
+) -> dict[str, Any]:
     return {
+        "account_id": account_id,
         "user_id": user_id,
         "fingerprint": fp,
         "uid": e.uid,
@@ -164,6 +174,7 @@ def store_events(
     run_id: int | None,
     events: Sequence[CalendarEvent],
     seen_in_run: set[str] | None = None,
+    account_id: int | None = None,
 ) -> StoreCounts:
     """Insert new occurrences and update changed ones (moved, renamed, cancelled, re-invited).
 
@@ -188,7 +199,11 @@ def store_events(
             select(Event).where(Event.user_id == user_id, Event.fingerprint.in_(by_fp))
         )
     }
-    new_rows = [_event_row(user_id, run_id, e, fp) for fp, e in by_fp.items() if fp not in existing]
+    new_rows = [
+        _event_row(user_id, run_id, e, fp, account_id)
+        for fp, e in by_fp.items()
+        if fp not in existing
+    ]
     if new_rows:
         inserted = session.execute(
             insert_for(session, Event)

@@ -115,12 +115,22 @@ def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         return Settings(home=tmp_path / "home", database_url=None, redis_url=None)
     url = request.getfixturevalue("pg_url")
     redis_base, namespace = request.getfixturevalue("redis_url")
+    return production_settings(tmp_path / "home", url, redis_base, namespace)
+
+
+# A fixed test key: production refuses to start without one.
+TEST_TOKEN_KEY = "x3Oa5b5JmWZf7w3Gq8yBv2nq0d3Yk1HnM5m3p8QJX1Q="
+
+
+def production_settings(home: Path, db_url: str, redis_base: str, namespace: str) -> Settings:
+    """PostgreSQL + Redis settings with a token key, as a deployment would have."""
     return Settings.model_validate(
         {
-            "home": tmp_path / "home",
-            "DATABASE_URL": url,
+            "home": home,
+            "DATABASE_URL": db_url,
             "REDIS_URL": redis_base,
             "queue_namespace": namespace,
+            "token_key": TEST_TOKEN_KEY,
         }
     )
 

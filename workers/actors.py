@@ -7,24 +7,45 @@ like.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import dramatiq
+from sqlalchemy import select
 
+from connectors.errors import AuthExpired, RateLimited
 from services import derivation
 from services.importing import DERIVE_ACTOR
+from services.jobs import Job, JobSink
+from services.models import Account, AccountStatus
+from services.sync import sync_account
 from workers.runtime import Runtime
 
-__all__ = ["Queue", "build_actors"]
+__all__ = ["SYNC_ACCOUNT", "SYNC_ALL", "Queue", "build_actors"]
+
+SYNC_ACCOUNT = "sync.account"
+SYNC_ALL = "sync.all"
+log = logging.getLogger(__name__)
 
 
 class Queue(StrEnum):
     """The queues work is spread over."""
 
     DERIVE = "derive"
+    SYNC = "sync"
+
+
+class _LateSink:
+    """Sends jobs to actors declared on the same broker (they exist once all are built)."""
+
+    def __init__(self) -> None:
+        self.actors: dict[str, dramatiq.Actor[..., None]] = {}
+
+    def send(self, job: Job) -> None:
+        self.actors[job.actor].send_with_options(kwargs=job.kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +53,55 @@ class _Spec:
     name: str
     queue: Queue
     options: dict[str, Any]
-    make: Callable[[Runtime], Callable[..., None]]
+    make: Callable[[Runtime, JobSink], Callable[..., None]]
 
 
-def _derive_pending(runtime: Runtime) -> Callable[..., None]:
+def _derive_pending(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
     def derive_pending(user_id: int) -> None:
         derivation.derive_pending(runtime.session_factory, user_id, runtime.derivation_rules)
 
     return derive_pending
+
+
+def _sync_account(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
+    def sync_one(account_id: int) -> None:
+        with runtime.locks.hold(f"account:{account_id}") as held:
+            if not held:
+                log.info("account %s is syncing elsewhere; skipped", account_id)
+                return
+            try:
+                sync_account(
+                    runtime.session_factory,
+                    account_id,
+                    runtime.open_sources,
+                    runtime.cipher(),
+                    sink,
+                )
+            except RateLimited as exc:
+                # An exact wait, as the provider asked; see _retry_when for the budget.
+                raise dramatiq.Retry(delay=int(exc.retry_after * 1000)) from exc
+
+    return sync_one
+
+
+def _sync_all(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
+    def sync_all() -> None:
+        with runtime.session_factory() as session:
+            ids = session.scalars(
+                select(Account.id).where(Account.status == AccountStatus.ACTIVE.value)
+            ).all()
+        for account_id in ids:
+            sink.send(Job(SYNC_ACCOUNT, {"account_id": account_id}))
+
+    return sync_all
+
+
+def _retry_when(retries: int, exc: Exception) -> bool:
+    # Waiting out a rate limit is not a failure: it must not use up the retry budget
+    # (Dramatiq counts every exception, Retry included). Other failures get 8 tries.
+    if isinstance(exc, dramatiq.Retry):
+        return retries < 1000
+    return not isinstance(exc, AuthExpired) and retries < 8
 
 
 _SPECS = (
@@ -49,19 +111,36 @@ _SPECS = (
         {"max_retries": 5, "min_backoff": 1_000, "max_backoff": 60_000, "time_limit": 3_600_000},
         _derive_pending,
     ),
+    _Spec(
+        SYNC_ACCOUNT,
+        Queue.SYNC,
+        {
+            "retry_when": _retry_when,
+            "throws": (AuthExpired,),
+            "min_backoff": 1_000,
+            "max_backoff": 300_000,
+            "time_limit": 3_600_000,
+        },
+        _sync_account,
+    ),
+    _Spec(SYNC_ALL, Queue.SYNC, {"max_retries": 3, "time_limit": 60_000}, _sync_all),
 )
 
 
 def build_actors(broker: dramatiq.Broker, runtime: Runtime) -> dict[str, dramatiq.Actor[..., None]]:
     """Declare every actor on `broker`, bound to `runtime`; return them by name."""
-    return {
-        spec.name: dramatiq.Actor(
-            spec.make(runtime),
-            broker=broker,
-            actor_name=spec.name,
-            queue_name=spec.queue.value,
-            priority=0,
-            options=dict(spec.options),
-        )
-        for spec in _SPECS
-    }
+    sink = _LateSink()
+    sink.actors.update(
+        {
+            spec.name: dramatiq.Actor(
+                spec.make(runtime, sink),
+                broker=broker,
+                actor_name=spec.name,
+                queue_name=spec.queue.value,
+                priority=0,
+                options=dict(spec.options),
+            )
+            for spec in _SPECS
+        }
+    )
+    return sink.actors

@@ -43,6 +43,8 @@ class Account(Base):
     # Backfill goes SENT first, newest first, then the rest; then incremental history.
     backfill_phase: Mapped[str] = mapped_column(String(10), default="sent")
     backfill_page_token: Mapped[str | None] = mapped_column(Text)
+    # The mailbox's historyId when backfill began: incremental sync starts from it.
+    backfill_history_id: Mapped[str | None] = mapped_column(Text)
     mail_cursor: Mapped[str | None] = mapped_column(Text)
     calendar_cursor: Mapped[str | None] = mapped_column(Text)
     last_sync_at: Mapped[datetime | None]

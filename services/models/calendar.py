@@ -39,6 +39,11 @@ class Event(Base):
     import_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_runs.id", ondelete="SET NULL")
     )
+    # The connected account it came from (None: imported from files); deleting the account
+    # purges what it brought.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     derived: Mapped[bool] = mapped_column(default=False)
     filter_reason: Mapped[str | None] = mapped_column(String(40))
 

@@ -24,6 +24,7 @@ def settings_env(settings: Settings) -> dict[str, str | None]:
         "DATABASE_URL": settings.database_url.get_secret_value() if settings.database_url else None,
         "REDIS_URL": settings.redis_url.get_secret_value() if settings.redis_url else None,
         "KEEPWARM_QUEUE_NAMESPACE": settings.queue_namespace,
+        "KEEPWARM_TOKEN_KEY": settings.token_key.get_secret_value() if settings.token_key else None,
     }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.config import Settings
+from tests.conftest import production_settings
 from tests.workers.cli_helpers import run_cli, run_json
 
 pytestmark = pytest.mark.slow
@@ -80,14 +81,7 @@ def test_postgres_and_redis_give_the_same_queue_as_embedded(
 ) -> None:
     mailbox = str(shared_data / "enron" / "delainey-d")
     embedded = Settings(home=tmp_path / "embedded")
-    production = Settings.model_validate(
-        {
-            "home": tmp_path / "prod",
-            "DATABASE_URL": pg_url,
-            "REDIS_URL": redis_url[0],
-            "queue_namespace": redis_url[1],
-        }
-    )
+    production = production_settings(tmp_path / "prod", pg_url, *redis_url)
     for settings in (embedded, production):
         run_cli(settings, "import", mailbox)
     query = ("suggestions", "--as-of", "2001-06-30", "--limit", "200")

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-22 03:20:20.804518
+Create Date: 2026-11-22 03:37:19.636139
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("backfill_phase", sa.String(length=10), nullable=False),
         sa.Column("backfill_page_token", sa.Text(), nullable=True),
+        sa.Column("backfill_history_id", sa.Text(), nullable=True),
         sa.Column("mail_cursor", sa.Text(), nullable=True),
         sa.Column("calendar_cursor", sa.Text(), nullable=True),
         sa.Column("last_sync_at", sa.DateTime(timezone=True), nullable=True),
@@ -73,8 +74,40 @@ def upgrade() -> None:
     with op.batch_alter_table("sync_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_runs_account_id"), ["account_id"], unique=False)
 
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("account_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_events_account_id"), ["account_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_events_account_id_accounts"),
+            "accounts",
+            ["account_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("account_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_messages_account_id"), ["account_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_messages_account_id_accounts"),
+            "accounts",
+            ["account_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+
 
 def downgrade() -> None:
+
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_messages_account_id_accounts"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_messages_account_id"))
+        batch_op.drop_column("account_id")
+
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_events_account_id_accounts"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_events_account_id"))
+        batch_op.drop_column("account_id")
 
     with op.batch_alter_table("sync_runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sync_runs_account_id"))

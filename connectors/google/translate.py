@@ -1,0 +1,84 @@
+"""Classifying every Google failure once, at the boundary, into connectors.errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from googleapiclient.errors import HttpError
+
+from connectors.errors import (
+    AuthExpired,
+    CursorExpired,
+    PermanentProviderError,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+__all__ = ["calling_google", "classify_http_error"]
+
+T = TypeVar("T")
+_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
+
+
+def _reasons(error: HttpError) -> set[str]:
+    try:
+        body = json.loads(error.content.decode("utf-8", "replace"))
+    except (ValueError, AttributeError):
+        return set()
+    details = body.get("error", {}) if isinstance(body, dict) else {}
+    errors = details.get("errors", []) if isinstance(details, dict) else []
+    return {str(e.get("reason")) for e in errors if isinstance(e, dict)}
+
+
+def _retry_after(error: HttpError) -> float:
+    value = error.resp.get("retry-after") if error.resp is not None else None
+    try:
+        return max(float(value), 0.0) if value is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
+def classify_http_error(error: HttpError, *, cursor_statuses: tuple[int, ...] = ()) -> Exception:
+    """The connectors.errors exception that says what to do about `error`."""
+    status = int(error.resp.status) if error.resp is not None else 0
+    reasons = _reasons(error)
+    message = f"Google answered {status}: {', '.join(sorted(reasons)) or error.reason}"
+    if status in cursor_statuses:
+        return CursorExpired(message)
+    if status == 429 or (status == 403 and reasons & _RATE_REASONS):
+        return RateLimited(message, _retry_after(error))
+    if status == 401:
+        return AuthExpired(message)
+    if status >= 500 or status in (408,):
+        return ProviderUnavailable(message)
+    return PermanentProviderError(message)
+
+
+@contextmanager
+def calling_google(*, cursor_statuses: tuple[int, ...] = ()) -> Iterator[None]:
+    """Run Google calls, translating their failures into connectors.errors (chained)."""
+    try:
+        yield
+    except HttpError as exc:
+        raise classify_http_error(exc, cursor_statuses=cursor_statuses) from exc
+    except RefreshError as exc:
+        raise AuthExpired(f"Google refused the grant: {exc.args[0] if exc.args else exc}") from exc
+    except (TransportError, httplib2.HttpLib2Error, TimeoutError, ConnectionError, OSError) as exc:
+        raise ProviderUnavailable(f"Google unreachable: {type(exc).__name__}: {exc}") from exc
+
+
+def execute(request: Any, *, cursor_statuses: tuple[int, ...] = ()) -> Any:
+    """`request.execute()` with failures translated."""
+    with calling_google(cursor_statuses=cursor_statuses):
+        return request.execute(num_retries=0)
+
+
+def call(fn: Callable[[], T]) -> T:
+    """Any Google call with failures translated."""
+    with calling_google():
+        return fn()
