@@ -14,14 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.errors import ConnectorError
 from connectors.files import read_paths
 from connectors.types import CalendarEvent, MailMessage, Unreadable
-from services.derivation import reset_derivation
 from services.errors import InvalidInput
-from services.identity_pass import owner_aliases
 from services.ingest import store_dead_letters, store_events, store_messages
 from services.jobs import JobSink, unit_of_work
 from services.models import Event, ImportRun, Message
-from services.owner import infer_owner_addresses
-from services.users import owner_addresses, set_owner_addresses
+from services.ownership import settle_owner
 
 __all__ = [
     "DERIVE_ACTOR",
@@ -156,17 +153,7 @@ def import_paths(
             batcher.add(record)
     batcher.flush()
     with unit_of_work(session_factory, sink) as uow:
-        if options.me:
-            grew = set_owner_addresses(uow.session, user_id, options.me, "given")
-        else:
-            inferred = infer_owner_addresses(uow.session, user_id)
-            grew = set_owner_addresses(uow.session, user_id, inferred, "inferred")
-            aliases = owner_aliases(uow.session, user_id, owner_addresses(uow.session, user_id))
-            grew = set_owner_addresses(uow.session, user_id, aliases, "inferred") or grew
-        if grew:
-            reset_derivation(uow.session, user_id)
-        summary.owner_changed = grew
-        summary.owner = sorted(owner_addresses(uow.session, user_id))
+        summary.owner, summary.owner_changed = settle_owner(uow.session, user_id, options.me)
         finished = uow.session.get(ImportRun, run_id)
         assert finished is not None
         finished.finished_at = datetime.now(UTC)

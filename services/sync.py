@@ -25,10 +25,14 @@ from services.importing import DERIVE_ACTOR
 from services.ingest import store_dead_letters, store_events, store_messages
 from services.jobs import JobSink, unit_of_work
 from services.models import Account, AccountStatus, Message, SyncRun
+from services.ownership import settle_owner
 
 __all__ = ["CalendarSource", "MailSource", "Sources", "SyncSummary", "sync_account"]
 
-_PHASES = ("sent", "rest", "done")
+# Sent mail defines relationships, so it comes first; deleted mail is still correspondence
+# (people delete what they have answered), so Trash is read too, but never Spam.
+_PHASES = ("sent", "rest", "trash", "done")
+_PHASE_LABEL = {"sent": "SENT", "rest": None, "trash": "TRASH"}
 
 
 class MailSource(Protocol):
@@ -61,6 +65,7 @@ class Sources:
     mail: MailSource
     calendar: CalendarSource
     current_tokens: Callable[[], dict[str, Any]]
+    close: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -125,7 +130,7 @@ def _backfill(
             assert stored is not None
             stored.backfill_history_id = history_id
     while phase != "done":
-        page = mail.list_page(label="SENT" if phase == "sent" else None, page_token=token)
+        page = mail.list_page(label=_PHASE_LABEL[phase], page_token=token)
         ids = [mid for mid, _ in page.ids]
         with factory() as session:
             fresh = [mid for mid in ids if mid not in _known_ids(session, user_id, ids)]
@@ -278,6 +283,7 @@ def sync_account(
         summary.status, summary.error = type(exc).__name__, str(exc)
         raise
     finally:
+        sources.close()
         _finish(factory, account_id, summary, sources, cipher, tokens, now, sink)
     return summary
 
@@ -311,5 +317,6 @@ def _finish(
         run.seen, run.imported, run.failed = summary.seen, summary.imported, summary.failed
         run.events_seen, run.events_imported = summary.events_seen, summary.events_imported
         run.error = summary.error
-        if summary.imported or summary.events_imported:
+        _, owner_changed = settle_owner(uow.session, account.user_id, known=[account.email])
+        if summary.imported or summary.events_imported or owner_changed:
             uow.jobs.enqueue(DERIVE_ACTOR, user_id=account.user_id)

@@ -90,7 +90,7 @@ def list_contacts(session: Session, user_id: int, as_of: datetime) -> list[dict[
     """Everyone the owner has a relationship with, strongest first."""
     stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
     chosen = sorted(
-        (s for s in stats if s.is_relationship), key=lambda s: (-s.strength, s.history.person_id)
+        (s for s in stats if s.is_relationship), key=lambda s: (-s.strength, s.history.addresses)
     )
     return [_contact_json(s) for s in chosen]
 

@@ -14,7 +14,7 @@ from services.jobs import Job
 from workers.actors import Queue, build_actors
 from workers.runtime import Runtime
 
-__all__ = ["Background", "BrokerSink", "background"]
+__all__ = ["Background", "BrokerSink", "background", "enqueue_only"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,17 @@ def _make_broker(runtime: Runtime) -> dramatiq.Broker:
         url=settings.redis_url.get_secret_value(), namespace=settings.queue_namespace
     )
     return broker
+
+
+@contextmanager
+def enqueue_only(runtime: Runtime) -> Iterator[BrokerSink]:
+    """A sink onto the broker with no worker here (production: workers run elsewhere)."""
+    broker = _make_broker(runtime)
+    dramatiq.set_broker(broker)
+    try:
+        yield BrokerSink(build_actors(broker, runtime))
+    finally:
+        broker.close()
 
 
 @contextmanager

@@ -66,11 +66,14 @@ class Runtime:
         def calendar_spend(units: int) -> None:
             self.quota.spend(key + ":calendar", units)
 
-        return Sources(
-            mail=GmailReader(creds, api_base=account.api_base, spend=spend),
-            calendar=CalendarReader(creds, api_base=account.api_base, spend=calendar_spend),
-            current_tokens=lambda: client.current_tokens(creds).to_json(),
-        )
+        mail = GmailReader(creds, api_base=account.api_base, spend=spend)
+        calendar = CalendarReader(creds, api_base=account.api_base, spend=calendar_spend)
+
+        def close() -> None:
+            mail.close()
+            calendar.close()
+
+        return Sources(mail, calendar, lambda: client.current_tokens(creds).to_json(), close)
 
     @property
     def derivation_rules(self) -> DerivationRules:

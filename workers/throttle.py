@@ -39,7 +39,8 @@ class RedisQuota:
         self._clock, self._sleep = clock, sleep
 
     def spend(self, key: str, units: int) -> None:
-        units = min(units, self._limit)
+        if units > self._limit:
+            raise ValueError(f"{units} units in one call exceed the limit of {self._limit}/s")
         while True:
             now = self._clock()
             second = int(now)
@@ -68,7 +69,8 @@ class LocalQuota:
         self._lock = threading.Lock()
 
     def spend(self, key: str, units: int) -> None:
-        units = min(units, self._limit)
+        if units > self._limit:
+            raise ValueError(f"{units} units in one call exceed the limit of {self._limit}/s")
         while True:
             with self._lock:
                 now = self._clock()

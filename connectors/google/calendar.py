@@ -105,6 +105,7 @@ class CalendarReader:
     ) -> None:
         options = {"api_endpoint": api_base.rstrip("/") + "/calendar/v3/"} if api_base else None
         http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
+        self._http = http
         self._service = build(
             "calendar",
             "v3",
@@ -114,6 +115,10 @@ class CalendarReader:
             cache_discovery=False,
         )
         self._spend = spend
+
+    def close(self) -> None:
+        """Close the connections to the provider."""
+        self._http.close()
 
     def calendars(self) -> list[str]:
         """Ids of the calendars the user owns or can write to (their own and shared ones)."""

@@ -151,7 +151,7 @@ def rank_suggestions(
         out.append(
             Suggestion(stats, days_silent, threshold, level, score, _why(stats, days_silent))
         )
-    out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.person_id))
+    out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.addresses))
     return out
 
 
@@ -197,5 +197,5 @@ def dormant_ties(
                 why,
             )
         )
-    out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.person_id))
+    out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.addresses))
     return out

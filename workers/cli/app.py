@@ -106,11 +106,13 @@ def main() -> None:
 
 # Register the commands (modules attach themselves to `app`).
 from workers.cli import (  # noqa: E402,F401
+    accounts,
     demo,
     identity,
     importing,
     intro,
     lifecycle,
     queue,
+    sandbox,
     worker,
 )
