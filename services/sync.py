@@ -133,7 +133,8 @@ def _backfill(
         page = mail.list_page(label=_PHASE_LABEL[phase], page_token=token)
         ids = [mid for mid, _ in page.ids]
         with factory() as session:
-            fresh = [mid for mid in ids if mid not in _known_ids(session, user_id, ids)]
+            known = _known_ids(session, user_id, ids)
+        fresh = [mid for mid in ids if mid not in known]
         records = mail.get_messages(fresh)
         dated = [r.sent_at for r in records if isinstance(r, MailMessage) and r.sent_at]
         # Newest first: once a page reaches back past the window, the phase is complete.

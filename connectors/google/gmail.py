@@ -226,11 +226,10 @@ class GmailReader:
             if self._batch_uri
             else self._service.new_batch_http_request(callback=collect)
         )
+        messages = self._service.users().messages()  # built once: building it is not cheap
         for mid in ids:
             batch.add(
-                self._service.users()
-                .messages()
-                .get(
+                messages.get(
                     userId="me",
                     id=mid,
                     format="metadata",
