@@ -14,12 +14,13 @@ from tests.workers.cli_helpers import run_cli, run_json
 pytestmark = pytest.mark.slow
 
 # CMU's dean-c holds the folders of two people (Clint Dean's CDEAN and Craig Dean's CDEAN2),
-# so both are the owner of that mailbox.
+# so both are the owner of that mailbox. The home accounts (houston.rr.com) carry exactly the
+# owner's name and are recognised as the owner's own.
 ENRON_OWNERS = {
     "delainey-d": "david.delainey@enron.com, w..delainey@enron.com",
-    "dean-c": "clint.dean@enron.com, craig.dean@enron.com",
-    "badeer-r": "robert.badeer@enron.com",
-    "cuilla-m": "martin.cuilla@enron.com",
+    "dean-c": "cdean2@houston.rr.com, clint.dean@enron.com, craig.dean@enron.com",
+    "badeer-r": "rbadeer@enron.com, robert.badeer@enron.com",
+    "cuilla-m": "martin.cuilla@enron.com, martin_cuilla@enron.com, mcuilla@houston.rr.com",
 }
 
 

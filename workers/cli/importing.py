@@ -88,7 +88,9 @@ def print_summary(summary: ImportSummary) -> None:
         line = line if len(line) <= 160 else line[:157] + "..."
         console.print(f"  unreadable: {line}", markup=False, highlight=False, soft_wrap=True)
     if summary.owner:
-        console.print(f"you are: {', '.join(summary.owner)}", markup=False, highlight=False)
+        console.print(
+            f"you are: {', '.join(summary.owner)}", markup=False, highlight=False, soft_wrap=True
+        )
     else:
         console.print(
             "could not tell who you are (no sent mail found): "
