@@ -21,7 +21,7 @@ from services import derivation
 from services.importing import DERIVE_ACTOR
 from services.jobs import Job, JobSink
 from services.models import Account, AccountStatus
-from services.sync import sync_account
+from services.sync import Sources, sync_account
 from workers.runtime import Runtime
 
 __all__ = ["SYNC_ACCOUNT", "SYNC_ALL", "Queue", "build_actors"]
@@ -65,17 +65,18 @@ def _derive_pending(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
 
 def _sync_account(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
     def sync_one(account_id: int) -> None:
-        with runtime.locks.hold(f"account:{account_id}") as held:
-            if not held:
+        with runtime.locks.hold(f"account:{account_id}") as lease:
+            if not lease.held:
                 log.info("account %s is syncing elsewhere; skipped", account_id)
                 return
+
+            def open_sources(account: Account, tokens: dict[str, Any]) -> Sources:
+                # Every provider call renews the lease: a live sync keeps its lock.
+                return runtime.open_sources(account, tokens, on_call=lease.renew)
+
             try:
                 sync_account(
-                    runtime.session_factory,
-                    account_id,
-                    runtime.open_sources,
-                    runtime.cipher(),
-                    sink,
+                    runtime.session_factory, account_id, open_sources, runtime.cipher(), sink
                 )
             except RateLimited as exc:
                 # An exact wait, as the provider asked; see _retry_when for the budget.

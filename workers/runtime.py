@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,16 +55,23 @@ class Runtime:
             endpoints,
         )
 
-    def open_sources(self, account: Account, tokens: dict[str, Any]) -> Sources:
-        """Google readers for `account`, spending from the shared per-user quota."""
+    def open_sources(
+        self, account: Account, tokens: dict[str, Any], on_call: Callable[[], None] = lambda: None
+    ) -> Sources:
+        """Google readers for `account`, spending from the shared per-user quota.
+
+        `on_call` runs before every provider call (the sync actor renews its lease there).
+        """
         client = self.google_client(account.api_base)
         creds = client.credentials(GrantedTokens.from_json(tokens))
         key = f"google:{account.email}"
 
         def spend(units: int) -> None:
+            on_call()
             self.quota.spend(key, units)
 
         def calendar_spend(units: int) -> None:
+            on_call()
             self.quota.spend(key + ":calendar", units)
 
         mail = GmailReader(creds, api_base=account.api_base, spend=spend)
