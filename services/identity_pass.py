@@ -92,6 +92,16 @@ def _main_name(counter: Counter[str] | None) -> str | None:
     return name if len(name.split()) >= 2 else None
 
 
+def _person_of(session: Session, user_id: int) -> dict[str, int]:
+    """Every address of the user's people, with the person it belongs to."""
+    rows = session.execute(
+        select(PersonAddress.address, PersonAddress.person_id).where(
+            PersonAddress.user_id == user_id
+        )
+    ).all()
+    return {address: pid for address, pid in rows}
+
+
 def _decisions(session: Session, user_id: int) -> tuple[set[str], list[tuple[str, str]]]:
     split: set[str] = set()
     merges: list[tuple[str, str]] = []
@@ -125,12 +135,7 @@ def resolve_identities(session: Session, user_id: int) -> int:
     user said so. An address the user split off is never merged automatically.
     """
     split, user_merges = _decisions(session, user_id)
-    rows = session.execute(
-        select(PersonAddress.address, PersonAddress.person_id).where(
-            PersonAddress.user_id == user_id
-        )
-    ).all()
-    person_of = {address: pid for address, pid in rows}
+    person_of = _person_of(session, user_id)
     names = observed_names(session, user_id)
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for address in person_of:
@@ -166,12 +171,7 @@ def merge_candidates(session: Session, user_id: int, among: set[int]) -> list[Me
     domains. Pairs the user already decided about are not offered again.
     """
     split, user_merges = _decisions(session, user_id)
-    rows = session.execute(
-        select(PersonAddress.address, PersonAddress.person_id).where(
-            PersonAddress.user_id == user_id
-        )
-    ).all()
-    person_of = {address: pid for address, pid in rows}
+    person_of = _person_of(session, user_id)
     names = observed_names(session, user_id)
     by_name: dict[str, list[str]] = defaultdict(list)
     by_local: dict[str, list[str]] = defaultdict(list)
