@@ -12,9 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services import identity_pass
-from services.errors import NotFound
-from services.identity import normalize_address
-from services.lifecycle import LifecycleRules, states_at
+from services.lifecycle import LifecycleRules, person_for_address, states_at
 from services.models import Interaction, Person, PersonAddress
 from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
 from services.reconnect.engine import Suggestion, dormant_ties
@@ -109,19 +107,11 @@ def merge_candidates(session: Session, user_id: int, as_of: datetime) -> list[di
 
 
 def contact_detail(session: Session, user_id: int, address: str, as_of: datetime) -> dict[str, Any]:
-    """One person and their timeline, newest first. Raises NotFound for an unknown address."""
-    key = normalize_address(address)
-    person_id = (
-        session.scalar(
-            select(PersonAddress.person_id).where(
-                PersonAddress.user_id == user_id, PersonAddress.address == key
-            )
-        )
-        if key
-        else None
-    )
-    if person_id is None:
-        raise NotFound(f"no contact with the address {address!r}")
+    """One person and their timeline, newest first.
+
+    Raises NotFound for an unknown address and InvalidInput for something that is no address.
+    """
+    person_id = person_for_address(session, user_id, address)
     histories = load_histories(session, user_id, as_of, [person_id])
     person = session.get(Person, person_id)
     assert person is not None

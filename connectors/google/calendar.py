@@ -9,11 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import google.oauth2.credentials
-import httplib2
-from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient.discovery import build
 
-from connectors.google.translate import execute
+from connectors.google.translate import authorized_service, execute
 from connectors.types import Address, Attendee, CalendarEvent, ResponseStatus
 
 __all__ = ["CalendarPage", "CalendarReader", "to_calendar_event"]
@@ -103,16 +100,9 @@ class CalendarReader:
         timeout: float = 30.0,
         spend: Callable[[int], None] = lambda units: None,
     ) -> None:
-        options = {"api_endpoint": api_base.rstrip("/") + "/calendar/v3/"} if api_base else None
-        http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
-        self._http = http
-        self._service = build(
-            "calendar",
-            "v3",
-            http=http,
-            client_options=options,
-            static_discovery=True,
-            cache_discovery=False,
+        endpoint = api_base.rstrip("/") + "/calendar/v3/" if api_base else None
+        self._service, self._http = authorized_service(
+            "calendar", "v3", credentials, endpoint, timeout
         )
         self._spend = spend
 

@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import google.oauth2.credentials
-import httplib2
-from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from connectors.errors import ProviderError, RateLimited
 from connectors.files.headers import parse_header_block
-from connectors.google.translate import calling_google, classify_http_error, execute
+from connectors.google.translate import (
+    authorized_service,
+    calling_google,
+    classify_http_error,
+    execute,
+)
 from connectors.types import MailMessage, Unreadable
 
 __all__ = ["COST", "GmailReader", "HistoryPage", "ListPage"]
@@ -108,16 +110,9 @@ class GmailReader:
         max_rounds: int = 6,
     ) -> None:
         self._sleep, self._max_rounds = sleep, max_rounds
-        options = {"api_endpoint": api_base.rstrip("/") + "/"} if api_base else None
-        http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
-        self._http = http
-        self._service = build(
-            "gmail",
-            "v1",
-            http=http,
-            client_options=options,
-            static_discovery=True,
-            cache_discovery=False,
+        endpoint = api_base.rstrip("/") + "/" if api_base else None
+        self._service, self._http = authorized_service(
+            "gmail", "v1", credentials, endpoint, timeout
         )
         self._spend = spend
         self.units = 0

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from connectors.errors import (
@@ -19,7 +21,7 @@ from connectors.errors import (
     RateLimited,
 )
 
-__all__ = ["calling_google", "classify_http_error"]
+__all__ = ["authorized_service", "calling_google", "classify_http_error"]
 
 T = TypeVar("T")
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
@@ -82,3 +84,23 @@ def call(fn: Callable[[], T]) -> T:
     """Any Google call with failures translated."""
     with calling_google():
         return fn()
+
+
+def authorized_service(
+    name: str, version: str, credentials: Any, api_endpoint: str | None, timeout: float
+) -> tuple[Any, AuthorizedHttp]:
+    """A googleapiclient service on the bundled discovery document, and its HTTP (to close).
+
+    `api_endpoint` points the service elsewhere (the sandbox); None keeps Google's.
+    """
+    http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
+    options = {"api_endpoint": api_endpoint} if api_endpoint else None
+    service = build(
+        name,
+        version,
+        http=http,
+        client_options=options,
+        static_discovery=True,
+        cache_discovery=False,
+    )
+    return service, http
