@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,36 @@ class Settings(BaseSettings):
     # Gmail allows 250 units per user per second; a little headroom absorbs clock skew.
     gmail_units_per_second: int = Field(default=240, ge=5)
     backfill_years: float = Field(default=3.0, gt=0)
+
+    # Weekly digest and post-meeting prompts.
+    # One-click links are signed with this key; production refuses to start without one.
+    secret_key: SecretStr | None = None
+    # Where the links in emails point: the address `keepwarm serve` is reachable at.
+    public_url: str = "http://127.0.0.1:8000"
+    digest_size: int = Field(default=6, ge=3, le=10)
+    # A digest missed at its hour (scheduler down) still goes out within this many hours;
+    # later, the week is recorded as missed rather than sent at an odd hour.
+    digest_catch_up_hours: float = Field(default=12.0, gt=0)
+    # No digest from data older than this: the user is told which account is behind instead.
+    stale_after_hours: float = Field(default=48.0, gt=0)
+    prompt_delay_minutes: int = Field(default=30, ge=0)
+    # Meetings that ended longer ago than this never prompt (e.g. those a first sync brings).
+    prompt_window_hours: float = Field(default=24.0, gt=0)
+    link_max_age_days: int = Field(default=30, ge=1)
+    # How often the scheduler asks "is any digest or prompt due?".
+    tick_minutes: int = Field(default=5, ge=1)
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    # A send claimed longer ago than this by a worker that never finished is taken over.
+    delivery_claim_minutes: float = Field(default=10.0, gt=0)
+
+    # Outgoing mail. Without an SMTP host, emails are written to KEEPWARM_HOME/outbox as .eml.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_from: str = "keepwarm <keepwarm@localhost>"
 
     @property
     def embedded(self) -> bool:

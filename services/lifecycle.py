@@ -12,7 +12,14 @@ from services.errors import InvalidInput, NotFound
 from services.identity import normalize_address
 from services.models import Action, Interaction, LifecycleEvent, PersonAddress
 
-__all__ = ["ContactState", "LifecycleRules", "person_for_address", "record_action", "states_at"]
+__all__ = [
+    "ContactState",
+    "LifecycleRules",
+    "person_for_address",
+    "record_action",
+    "record_person_action",
+    "states_at",
+]
 
 # Each snooze stretches that person's rhythm by this much, up to MAX_FACTOR: the user is saying
 # "less often", and a rhythm that keeps being snoozed was too tight.
@@ -69,6 +76,18 @@ def record_action(
     Raises NotFound for an unknown address and InvalidInput for a snooze into the past.
     """
     person_id = person_for_address(session, user_id, address)
+    return record_person_action(session, user_id, person_id, action, at, until)
+
+
+def record_person_action(
+    session: Session,
+    user_id: int,
+    person_id: int,
+    action: Action,
+    at: datetime,
+    until: datetime | None = None,
+) -> LifecycleEvent:
+    """`record_action` for a person already found (by a signed link, say)."""
     if action is Action.SNOOZE and (until is None or until <= at):
         raise InvalidInput("snooze: the end must be after the start")
     event = LifecycleEvent(

@@ -120,6 +120,8 @@ def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 # A fixed test key: production refuses to start without one.
 TEST_TOKEN_KEY = "x3Oa5b5JmWZf7w3Gq8yBv2nq0d3Yk1HnM5m3p8QJX1Q="
+# And a fixed link-signing key, for the same reason.
+TEST_SECRET_KEY = "test-secret-key-for-signed-links-0123456789"
 
 
 def production_settings(home: Path, db_url: str, redis_base: str, namespace: str) -> Settings:
@@ -131,6 +133,7 @@ def production_settings(home: Path, db_url: str, redis_base: str, namespace: str
             "REDIS_URL": redis_base,
             "queue_namespace": namespace,
             "token_key": TEST_TOKEN_KEY,
+            "secret_key": TEST_SECRET_KEY,
         }
     )
 

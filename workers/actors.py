@@ -19,15 +19,26 @@ from sqlalchemy import select
 from connectors.errors import AuthExpired, RateLimited
 from services import derivation
 from services.importing import DERIVE_ACTOR
-from services.jobs import Job, JobSink
+from services.jobs import Job, JobSink, unit_of_work
 from services.models import Account, AccountStatus
+from services.notify.plan import plan_due
+from services.notify.send import send_delivery
 from services.sync import Sources, sync_account
 from workers.runtime import Runtime
 
-__all__ = ["SYNC_ACCOUNT", "SYNC_ALL", "Queue", "build_actors"]
+__all__ = [
+    "NOTIFY_SEND",
+    "NOTIFY_TICK",
+    "SYNC_ACCOUNT",
+    "SYNC_ALL",
+    "Queue",
+    "build_actors",
+]
 
 SYNC_ACCOUNT = "sync.account"
 SYNC_ALL = "sync.all"
+NOTIFY_TICK = "notify.tick"
+NOTIFY_SEND = "notify.send"
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +47,7 @@ class Queue(StrEnum):
 
     DERIVE = "derive"
     SYNC = "sync"
+    NOTIFY = "notify"
 
 
 class _LateSink:
@@ -97,6 +109,31 @@ def _sync_all(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
     return sync_all
 
 
+def _notify_tick(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
+    def tick() -> None:
+        with unit_of_work(runtime.session_factory, sink) as uow:
+            for delivery_id in plan_due(uow.session, runtime.clock(), runtime.notify_rules):
+                uow.jobs.enqueue(NOTIFY_SEND, delivery_id=delivery_id)
+
+    return tick
+
+
+def _notify_send(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
+    def send(delivery_id: int) -> None:
+        # Retries are the outbox's (a failed send gets a retry time the next tick acts on),
+        # so this actor never raises for a mail server's refusal.
+        send_delivery(
+            runtime.session_factory,
+            delivery_id,
+            runtime.mail_transport(),
+            runtime.link_signer(),
+            runtime.notify_rules,
+            runtime.clock,
+        )
+
+    return send
+
+
 def _retry_when(retries: int, exc: Exception) -> bool:
     # Waiting out a rate limit is not a failure: it must not use up the retry budget
     # (Dramatiq counts every exception, Retry included). Other failures get 8 tries.
@@ -125,6 +162,9 @@ _SPECS = (
         _sync_account,
     ),
     _Spec(SYNC_ALL, Queue.SYNC, {"max_retries": 3, "time_limit": 60_000}, _sync_all),
+    _Spec(NOTIFY_TICK, Queue.NOTIFY, {"max_retries": 3, "time_limit": 300_000}, _notify_tick),
+    # No Dramatiq retries: an exception here is a bug, recorded on the delivery by the outbox.
+    _Spec(NOTIFY_SEND, Queue.NOTIFY, {"max_retries": 0, "time_limit": 300_000}, _notify_send),
 )
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -17,7 +21,13 @@ from services.crypto import TokenCipher, TokenKeyError
 from services.db import make_engine, make_session_factory, migrate
 from services.derivation import DerivationRules
 from services.lifecycle import LifecycleRules
+from services.links import LinkSigner
 from services.models import Account
+from services.notify.digest import DigestRules
+from services.notify.mailer import FileTransport, MailTransport, SmtpTransport
+from services.notify.outbox import OutboxRules
+from services.notify.plan import NotifyRules
+from services.notify.prompts import PromptRules
 from services.reconnect import QueueRules
 from services.sync import Sources
 from workers.locks import AccountLocks, LocalLocks, RedisLocks
@@ -35,6 +45,8 @@ class Runtime:
     session_factory: sessionmaker[Session]
     quota: Quota
     locks: AccountLocks
+    # What "now" is for the digest and prompt machinery; tests run a week in seconds with it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def cipher(self) -> TokenCipher:
         """The token cipher; raises TokenKeyError when no key is configured."""
@@ -83,6 +95,53 @@ class Runtime:
 
         return Sources(mail, calendar, lambda: client.current_tokens(creds).to_json(), close)
 
+    def link_signer(self) -> LinkSigner:
+        """The signer of one-click links.
+
+        Production takes the key from KEEPWARM_SECRET_KEY (checked at start). An embedded
+        install without one keeps a generated key in KEEPWARM_HOME, readable only by its owner,
+        so links in last week's digest still work after a restart.
+        """
+        max_age = timedelta(days=self.settings.link_max_age_days)
+        if self.settings.secret_key is not None:
+            return LinkSigner(self.settings.secret_key.get_secret_value(), max_age)
+        return LinkSigner(_home_secret(self.settings.home), max_age)
+
+    @property
+    def notify_rules(self) -> NotifyRules:
+        s = self.settings
+        return NotifyRules(
+            digest=DigestRules(
+                size=s.digest_size, queue=self.queue_rules, lifecycle=self.lifecycle_rules
+            ),
+            prompt=PromptRules(
+                delay=timedelta(minutes=s.prompt_delay_minutes),
+                window=timedelta(hours=s.prompt_window_hours),
+            ),
+            outbox=OutboxRules(
+                max_attempts=s.delivery_max_attempts,
+                claim_timeout=timedelta(minutes=s.delivery_claim_minutes),
+            ),
+            catch_up=timedelta(hours=s.digest_catch_up_hours),
+            stale_after=timedelta(hours=s.stale_after_hours),
+            mail_from=s.mail_from,
+            public_url=s.public_url,
+        )
+
+    def mail_transport(self) -> MailTransport:
+        """SMTP when a host is set; otherwise .eml files in KEEPWARM_HOME/outbox."""
+        s = self.settings
+        if s.smtp_host is None:
+            return FileTransport(s.home / "outbox")
+        return SmtpTransport(
+            s.smtp_host,
+            s.smtp_port,
+            s.smtp_security,
+            s.smtp_username,
+            s.smtp_password.get_secret_value() if s.smtp_password else None,
+            s.smtp_timeout_seconds,
+        )
+
     @property
     def derivation_rules(self) -> DerivationRules:
         return DerivationRules(
@@ -102,6 +161,19 @@ class Runtime:
         self.engine.dispose()
 
 
+def _home_secret(home: Path) -> str:
+    path = home / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        home.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secret)
+        return secret
+
+
 def build_runtime(settings: Settings) -> Runtime:
     """Connect to the configured database and bring its schema up to date.
 
@@ -110,6 +182,10 @@ def build_runtime(settings: Settings) -> Runtime:
     """
     if not settings.embedded and settings.token_key is None:
         raise TokenKeyError("production mode (DATABASE_URL set) needs KEEPWARM_TOKEN_KEY")
+    if not settings.embedded and settings.secret_key is None:
+        raise TokenKeyError(
+            "production mode (DATABASE_URL set) needs KEEPWARM_SECRET_KEY to sign email links"
+        )
     if settings.token_key is not None:
         TokenCipher(settings.token_key.get_secret_value())  # a malformed key fails now
     engine = make_engine(settings.sqlalchemy_url())

@@ -22,6 +22,14 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     handle: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    # Where and when the weekly digest goes: the chosen weekday (0 = Monday) and hour in the
+    # user's own IANA time zone. No address, no email.
+    email: Mapped[str | None] = mapped_column(String(320))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    digest_weekday: Mapped[int] = mapped_column(default=0)
+    digest_hour: Mapped[int] = mapped_column(default=8)
+    digests_enabled: Mapped[bool] = mapped_column(default=True)
+    prompts_enabled: Mapped[bool] = mapped_column(default=True)
 
 
 class OwnerAddress(Base):

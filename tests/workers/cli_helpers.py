@@ -25,6 +25,13 @@ def settings_env(settings: Settings) -> dict[str, str | None]:
         "REDIS_URL": settings.redis_url.get_secret_value() if settings.redis_url else None,
         "KEEPWARM_QUEUE_NAMESPACE": settings.queue_namespace,
         "KEEPWARM_TOKEN_KEY": settings.token_key.get_secret_value() if settings.token_key else None,
+        "KEEPWARM_SECRET_KEY": (
+            settings.secret_key.get_secret_value() if settings.secret_key else None
+        ),
+        "KEEPWARM_PUBLIC_URL": settings.public_url,
+        "KEEPWARM_SMTP_HOST": settings.smtp_host,
+        "KEEPWARM_SMTP_PORT": str(settings.smtp_port),
+        "KEEPWARM_SMTP_SECURITY": settings.smtp_security,
     }
 
 

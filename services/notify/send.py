@@ -1,0 +1,192 @@
+"""Sending one owed email: claim, compose, deliver, record. What the send actor calls."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.links import LinkSigner
+from services.models import (
+    Account,
+    AccountStatus,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Event,
+    User,
+)
+from services.notify import outbox
+from services.notify.digest import compose_digest
+from services.notify.mailer import MailTransport, SendFailed, build_message
+from services.notify.plan import NotifyRules, recipient_for
+from services.notify.prompts import build_prompt, why_not_prompted
+from services.notify.render import (
+    LinkMaker,
+    RenderedEmail,
+    render_digest,
+    render_prompt,
+    render_stale,
+)
+from services.notify.schedule import WEEKDAYS, parse_timezone
+
+__all__ = ["send_delivery", "stale_reasons"]
+
+log = logging.getLogger(__name__)
+
+
+def stale_reasons(
+    session: Session, user_id: int, now: datetime, stale_after: timedelta
+) -> list[str]:
+    """Why the user's data cannot be trusted for a digest now ([] when it can).
+
+    Only connected accounts can be behind; imported mail is as fresh as the user made it.
+    """
+    reasons: list[str] = []
+    for account in session.scalars(
+        select(Account).where(Account.user_id == user_id).order_by(Account.id)
+    ):
+        if account.status == AccountStatus.RECONNECT_NEEDED.value:
+            why = account.status_reason or "access was revoked"
+            reasons.append(
+                f"{account.email} needs reconnecting ({why}): "
+                f"run `keepwarm connect {account.provider}`"
+            )
+        elif account.status == AccountStatus.ACTIVE.value:
+            last = account.last_success_at
+            if last is None or last < now - stale_after:
+                since = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "ever"
+                reasons.append(f"{account.email} has not synced successfully {since}")
+    return reasons
+
+
+def _digest_reason_line(user: User) -> str:
+    day = WEEKDAYS[user.digest_weekday].capitalize()
+    return (
+        f"keepwarm sends this digest every {day} at {user.digest_hour:02d}:00 ({user.timezone}). "
+        "Change it with `keepwarm digest --weekday --hour --timezone`."
+    )
+
+
+PROMPT_REASON = "keepwarm sends this after small meetings with people outside your own domain."
+
+
+def _compose(
+    session: Session,
+    delivery: Delivery,
+    user: User,
+    now: datetime,
+    rules: NotifyRules,
+    links: LinkMaker,
+) -> tuple[RenderedEmail, str, dict[str, Any]] | tuple[None, str, dict[str, Any]]:
+    """The email to send, its variant and what to record; (None, status, detail) for no email."""
+    zone = parse_timezone(user.timezone)
+    if delivery.kind == DeliveryKind.DIGEST.value:
+        if not user.digests_enabled:
+            return None, DeliveryStatus.SKIPPED.value, {"reason": "digests turned off"}
+        reasons = stale_reasons(session, user.id, now, rules.stale_after)
+        if reasons:
+            email = render_stale(reasons, links, _digest_reason_line(user))
+            return email, "stale", {"reasons": reasons}
+        digest = compose_digest(session, user.id, now, rules.digest)
+        email = render_digest(digest, links, zone, _digest_reason_line(user))
+        return email, "digest", {"people": [i.address for i in digest.items]}
+    event = session.get(Event, delivery.event_id) if delivery.event_id is not None else None
+    if not user.prompts_enabled:
+        return None, DeliveryStatus.SKIPPED.value, {"reason": "prompts turned off"}
+    if event is None:
+        return None, DeliveryStatus.SKIPPED.value, {"reason": "the meeting was removed"}
+    why_not = why_not_prompted(session, event, now, rules.prompt)
+    if why_not == "not over yet":
+        return (
+            None,
+            DeliveryStatus.PENDING.value,
+            {"due_at": (event.end + rules.prompt.delay).isoformat()},
+        )
+    if why_not is not None:
+        return None, DeliveryStatus.SKIPPED.value, {"reason": why_not}
+    prompt = build_prompt(session, event)
+    email = render_prompt(prompt, links, zone, PROMPT_REASON)
+    return email, "prompt", {"people": [p.address for p in prompt.people]}
+
+
+def send_delivery(
+    session_factory: sessionmaker[Session],
+    delivery_id: int,
+    transport: MailTransport,
+    signer: LinkSigner,
+    rules: NotifyRules,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> str:
+    """Send the delivery if this caller wins its claim; return what happened, in a word.
+
+    The claim is committed before the mail server is contacted and the result after, so a
+    crash leaves a claim that goes stale and is retried; a recorded "sent" is never resent.
+    """
+    now = clock()
+    with session_factory() as session, session.begin():
+        if not outbox.claim(session, delivery_id, now, rules.outbox):
+            return "not claimed"
+    try:
+        with session_factory() as session:
+            delivery = session.get(Delivery, delivery_id)
+            assert delivery is not None
+            user = session.get(User, delivery.user_id)
+            assert user is not None
+            recipient = recipient_for(session, user)
+            links = LinkMaker(signer, rules.public_url, user.id)
+            email, variant, detail = _compose(session, delivery, user, now, rules, links)
+            message_id = delivery.message_id
+    except Exception as exc:  # a bug must not leave the claim hanging unreported
+        with session_factory() as session, session.begin():
+            outbox.fail(session, delivery_id, now, f"could not compose: {exc!r}", rules.outbox)
+        raise
+    if email is None:
+        with session_factory() as session, session.begin():
+            if variant == DeliveryStatus.PENDING.value:
+                outbox.release(session, delivery_id, datetime.fromisoformat(detail["due_at"]))
+                return "not due"
+            outbox.complete(
+                session,
+                delivery_id,
+                now,
+                recipient=recipient,
+                detail=detail,
+                status=DeliveryStatus(variant),
+            )
+        return variant
+    if recipient is None:
+        with session_factory() as session, session.begin():
+            outbox.fail(
+                session, delivery_id, now, "no address to send to", rules.outbox, permanent=True
+            )
+        return "failed"
+    message = build_message(
+        email, mail_from=rules.mail_from, to=recipient, message_id=message_id, date=now
+    )
+    try:
+        transport.send(message)
+    except SendFailed as exc:
+        with session_factory() as session, session.begin():
+            retry = outbox.fail(
+                session, delivery_id, now, str(exc), rules.outbox, permanent=exc.permanent
+            )
+        level = logging.WARNING if retry else logging.ERROR
+        log.log(
+            level,
+            "delivery %s to %s failed (%s retry): %s",
+            delivery_id,
+            recipient,
+            "will" if retry else "no",
+            exc,
+        )
+        return "retry" if retry else "failed"
+    with session_factory() as session, session.begin():
+        outbox.complete(
+            session, delivery_id, clock(), recipient=recipient, variant=variant, detail=detail
+        )
+    return "sent"
