@@ -161,14 +161,15 @@ def build_prompt(session: Session, event: Event) -> MeetingPrompt:
         list(session.scalars(select(EventAttendee).where(EventAttendee.event_id == event.id))),
         owners,
     )
-    people_of = dict(
-        session.execute(
+    people_of: dict[str, int] = {
+        address: person_id
+        for address, person_id in session.execute(
             select(PersonAddress.address, PersonAddress.person_id).where(
                 PersonAddress.user_id == event.user_id,
                 PersonAddress.address.in_([a.address for a in attendees]),
             )
-        ).tuples()
-    )
+        )
+    }
     before = event.start - timedelta(microseconds=1)
     histories = {
         h.person_id: h

@@ -34,7 +34,7 @@ from services.notify.render import (
 )
 from services.notify.schedule import WEEKDAYS, parse_timezone
 
-__all__ = ["send_delivery", "stale_reasons"]
+__all__ = ["digest_reason_line", "send_delivery", "stale_reasons"]
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def stale_reasons(
     return reasons
 
 
-def _digest_reason_line(user: User) -> str:
+def digest_reason_line(user: User) -> str:
     day = WEEKDAYS[user.digest_weekday].capitalize()
     return (
         f"keepwarm sends this digest every {day} at {user.digest_hour:02d}:00 ({user.timezone}). "
@@ -90,10 +90,10 @@ def _compose(
             return None, DeliveryStatus.SKIPPED.value, {"reason": "digests turned off"}
         reasons = stale_reasons(session, user.id, now, rules.stale_after)
         if reasons:
-            email = render_stale(reasons, links, _digest_reason_line(user))
+            email = render_stale(reasons, links, digest_reason_line(user))
             return email, "stale", {"reasons": reasons}
         digest = compose_digest(session, user.id, now, rules.digest)
-        email = render_digest(digest, links, zone, _digest_reason_line(user))
+        email = render_digest(digest, links, zone, digest_reason_line(user))
         return email, "digest", {"people": [i.address for i in digest.items]}
     event = session.get(Event, delivery.event_id) if delivery.event_id is not None else None
     if not user.prompts_enabled:

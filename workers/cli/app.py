@@ -112,7 +112,9 @@ from workers.cli import (  # noqa: E402,F401
     importing,
     intro,
     lifecycle,
+    notify,
     queue,
     sandbox,
+    scheduler,
     worker,
 )

@@ -1,4 +1,4 @@
-"""`keepwarm sandbox google` and `keepwarm scheduler`."""
+"""`keepwarm sandbox google`: a local Google for tests and demos."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from services.jobs import Job
-from workers.broker import enqueue_only
-from workers.cli.app import UsageError, app, console, load_settings, open_runtime
+from workers.cli.app import UsageError, app
 
 
 @app.command("sandbox")
@@ -32,28 +30,3 @@ def sandbox_command(
     from connectors.sandbox.google import serve
 
     serve(seed, port=port, user_email=user)
-
-
-@app.command("scheduler")
-def scheduler_command() -> None:
-    """Enqueue a sync of every account every KEEPWARM_SYNC_INTERVAL_MINUTES (needs REDIS_URL)."""
-    settings = load_settings()
-    if settings.redis_url is None:
-        raise UsageError("scheduler: set REDIS_URL and DATABASE_URL (it feeds `keepwarm worker`s)")
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    with open_runtime(settings) as runtime, enqueue_only(runtime) as sink:
-        scheduler = BlockingScheduler(timezone="UTC")
-        scheduler.add_job(
-            lambda: sink.send(Job("sync.all", {})),
-            "interval",
-            minutes=settings.sync_interval_minutes,
-            id="sync.all",
-            max_instances=1,
-            coalesce=True,
-        )
-        console.print(f"keepwarm scheduler: syncing every {settings.sync_interval_minutes} min")
-        try:
-            scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            scheduler.shutdown(wait=False)

@@ -1,0 +1,196 @@
+"""Post-meeting prompts: which meetings prompt, once per occurrence, after the real end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from services.models import Delivery
+from services.users import ensure_user
+from tests.notify.conftest import Clock
+from tests.smtp_server import Received
+from tests.workers.cli_helpers import run_cli, run_json
+from workers.cli.notify import run_due_now
+from workers.runtime import Runtime
+
+ME = "me@corp.example"
+DAY = datetime(2026, 11, 10, tzinfo=UTC)  # a Tuesday
+
+
+def _stamp(at: datetime) -> str:
+    return at.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _attendees(*people: str, me: str = "ACCEPTED") -> str:
+    lines = [f"ATTENDEE;PARTSTAT={me};CN=Me:mailto:{ME}"]
+    lines += [f"ATTENDEE;PARTSTAT=ACCEPTED;CN={p.split('@')[0].title()}:mailto:{p}" for p in people]
+    return "\n".join(lines)
+
+
+def _event(
+    uid: str, summary: str, start: datetime, hours: float, body: str, extra: str = ""
+) -> str:
+    end = start + timedelta(hours=hours)
+    return (
+        f"BEGIN:VEVENT\nUID:{uid}\nSUMMARY:{summary}\nDTSTART:{_stamp(start)}\n"
+        f"DTEND:{_stamp(end)}\nORGANIZER:mailto:{ME}\n{body}\n{extra}END:VEVENT\n"
+    )
+
+
+def _calendar(*events: str) -> str:
+    return (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//keepwarm tests//EN\n"
+        + "".join(events)
+        + "END:VCALENDAR\n"
+    )
+
+
+def _meetings(moved_to: datetime | None = None, cancel_single: bool = False) -> str:
+    ten = DAY + timedelta(hours=10)
+    weekly_start = DAY - timedelta(days=7) + timedelta(hours=14)
+    override = ""
+    if moved_to is not None:
+        override = _event(
+            "weekly-1",
+            "Weekly with Acme",
+            moved_to,
+            1,
+            _attendees("jane@acme.example"),
+            f"RECURRENCE-ID:{_stamp(DAY + timedelta(hours=14))}\nSEQUENCE:1\n",
+        )
+    return _calendar(
+        _event(
+            "intro-1",
+            "Intro with Acme",
+            ten,
+            1,
+            _attendees("jane@acme.example", "bob@corp.example"),
+        ),
+        _event("team-1", "Team sync", ten, 1, _attendees("bob@corp.example", "amy@corp.example")),
+        _event(
+            "declined-1", "Vendor pitch", ten, 1, _attendees("sales@vendor.example", me="DECLINED")
+        ),
+        _event(
+            "big-1",
+            "All hands with partners",
+            ten,
+            1,
+            _attendees(*(f"p{i}@partner.example" for i in range(7))),
+        ),
+        "BEGIN:VEVENT\nUID:offsite-1\nSUMMARY:Offsite\nDTSTART;VALUE=DATE:20261110\n"
+        f"DTEND;VALUE=DATE:20261111\nORGANIZER:mailto:{ME}\n{_attendees('jane@acme.example')}\n"
+        "END:VEVENT\n",
+        _event(
+            "lunch-1",
+            "Lunch with Carl",
+            ten,
+            1,
+            _attendees("carl@gmail.com"),
+            "STATUS:CANCELLED\n" if cancel_single else "",
+        ),
+        _event(
+            "weekly-1",
+            "Weekly with Acme",
+            weekly_start,
+            1,
+            _attendees("jane@acme.example"),
+            "RRULE:FREQ=WEEKLY;COUNT=3\n",
+        ),
+        override,
+    )
+
+
+def _setup(runtime: Runtime, tmp_path: Path, ics: str) -> Path:
+    path = tmp_path / "calendar.ics"
+    path.write_text(ics)
+    run_cli(runtime.settings, "import", str(path), "--me", ME)
+    with runtime.session_factory() as session, session.begin():
+        ensure_user(session).email = ME
+        # Digests are not what this test is about: keep them out of the way.
+        ensure_user(session).digests_enabled = False
+    return path
+
+
+def _subjects(received: Received) -> list[str]:
+    return sorted(str(m["Subject"]) for m in received.to(ME))
+
+
+def test_only_small_external_attended_meetings_prompt_once_each(
+    mail_runtime: Runtime, smtp: tuple[int, Received], tmp_path: Path
+) -> None:
+    _, received = smtp
+    _setup(mail_runtime, tmp_path, _meetings())
+    clock = Clock(DAY + timedelta(hours=11, minutes=20))
+    runtime = replace(mail_runtime, clock=clock)
+    assert run_due_now(runtime) == []  # ended 20 minutes ago: the delay is 30
+    clock.now = DAY + timedelta(hours=11, minutes=35)
+    assert sorted(run_due_now(runtime)) == ["sent", "sent"]
+    clock.now = DAY + timedelta(hours=15, minutes=35)
+    assert run_due_now(runtime) == ["sent"]  # the weekly occurrence
+    clock.now = DAY + timedelta(hours=20)
+    assert run_due_now(runtime) == []
+    assert _subjects(received) == [
+        "After “Intro with Acme”: a note or a follow-up?",
+        "After “Lunch with Carl”: a note or a follow-up?",
+        "After “Weekly with Acme”: a note or a follow-up?",
+    ]
+    intro = next(m for m in received.to(ME) if "Intro" in str(m["Subject"]))
+    body = intro.get_body(("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    # Who was there (the colleague too), and the four links for each.
+    assert "jane@acme.example" in text and "bob@corp.example" in text
+    assert text.count("https://kw.example/a/") == 8
+    listed = run_json(runtime.settings, "prompts")
+    assert sorted(p["status"] for p in listed) == ["sent", "sent", "sent"]
+
+
+def test_a_moved_occurrence_prompts_after_its_new_end_and_a_cancelled_one_never(
+    mail_runtime: Runtime, smtp: tuple[int, Received], tmp_path: Path
+) -> None:
+    _, received = smtp
+    path = _setup(mail_runtime, tmp_path, _meetings())
+    clock = Clock(DAY + timedelta(hours=9))
+    runtime = replace(mail_runtime, clock=clock)
+    # Before the meetings: the weekly occurrence moves from 14:00 to 17:00; lunch is off.
+    path.write_text(_meetings(moved_to=DAY + timedelta(hours=17), cancel_single=True))
+    run_cli(runtime.settings, "import", str(path), "--me", ME)
+    for hour in (11.6, 15.6, 16.6, 18.0, 18.6, 23.0):
+        clock.now = DAY + timedelta(hours=hour)
+        run_due_now(runtime)
+    assert _subjects(received) == [
+        "After “Intro with Acme”: a note or a follow-up?",
+        "After “Weekly with Acme”: a note or a follow-up?",
+    ]
+    weekly = next(m for m in received.to(ME) if "Weekly" in str(m["Subject"]))
+    assert weekly["Date"].datetime >= DAY + timedelta(hours=18, minutes=30)
+
+
+def test_a_meeting_moved_after_its_prompt_was_owed_waits_for_the_new_end(
+    mail_runtime: Runtime, smtp: tuple[int, Received], tmp_path: Path
+) -> None:
+    _, received = smtp
+    path = _setup(mail_runtime, tmp_path, _meetings())
+    clock = Clock(DAY + timedelta(hours=11, minutes=35))
+    runtime = replace(mail_runtime, clock=clock)
+    assert run_due_now(runtime) == ["sent", "sent"]  # intro and lunch
+    # The weekly occurrence's first try is refused by the mail server; then it moves.
+    received.refuse_next.append("451 try later")
+    clock.now = DAY + timedelta(hours=15, minutes=35)
+    assert run_due_now(runtime) == ["retry"]
+    path.write_text(_meetings(moved_to=DAY + timedelta(hours=17)))
+    run_cli(runtime.settings, "import", str(path), "--me", ME)
+    clock.now = DAY + timedelta(hours=15, minutes=40)
+    assert run_due_now(runtime) == ["not due"]
+    clock.now = DAY + timedelta(hours=18, minutes=35)
+    run_due_now(runtime)
+    clock.now = DAY + timedelta(hours=19)
+    run_due_now(runtime)
+    weekly = [m for m in received.to(ME) if "Weekly" in str(m["Subject"])]
+    assert len(weekly) == 1
+    with runtime.session_factory() as session:
+        statuses = sorted(session.scalars(select(Delivery.status)))
+    assert statuses == ["sent", "sent", "sent"]

@@ -1,0 +1,74 @@
+"""`keepwarm scheduler`: the periodic trigger for syncs, digests and meeting prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from services.jobs import Job, JobSink
+from workers.actors import NOTIFY_TICK, SYNC_ALL
+from workers.broker import background, enqueue_only
+from workers.cli.app import app, console, load_settings, open_runtime
+from workers.runtime import Runtime
+
+
+@contextmanager
+def _sink(runtime: Runtime) -> Iterator[JobSink]:
+    # With Redis the jobs go to `keepwarm worker`s; embedded, a worker runs in this process.
+    if runtime.settings.redis_url is not None:
+        with enqueue_only(runtime) as sink:
+            yield sink
+    else:
+        with background(runtime) as bg:
+            yield bg.sink
+
+
+@app.command("scheduler")
+def scheduler_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="enqueue one round of every job and exit")
+    ] = False,
+) -> None:
+    """Every KEEPWARM_SYNC_INTERVAL_MINUTES sync every account; every KEEPWARM_TICK_MINUTES
+    send the digests and meeting prompts that are due.
+
+    Run any number of schedulers: each digest and prompt is still sent once. With REDIS_URL
+    the work goes to `keepwarm worker`s; embedded, this process does it too.
+    """
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    settings = load_settings()
+    with open_runtime(settings) as runtime, _sink(runtime) as sink:
+        if once:
+            sink.send(Job(SYNC_ALL, {}))
+            sink.send(Job(NOTIFY_TICK, {}))
+            console.print("keepwarm scheduler: one round enqueued")
+            return
+        scheduler = BlockingScheduler(timezone="UTC")
+        now = datetime.now(UTC)
+        for name, minutes in (
+            (SYNC_ALL, settings.sync_interval_minutes),
+            (NOTIFY_TICK, settings.tick_minutes),
+        ):
+            scheduler.add_job(
+                sink.send,
+                "interval",
+                args=[Job(name, {})],
+                minutes=minutes,
+                id=name,
+                next_run_time=now,  # start with a round, not after one interval
+                max_instances=1,
+                coalesce=True,
+            )
+        console.print(
+            f"keepwarm scheduler: syncing every {settings.sync_interval_minutes} min, "
+            f"digests and prompts checked every {settings.tick_minutes} min"
+        )
+        try:
+            scheduler.start()
+        except (KeyboardInterrupt, SystemExit):
+            scheduler.shutdown(wait=False)
