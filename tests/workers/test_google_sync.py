@@ -1,23 +1,31 @@
 """Google through the real path: OAuth against the sandbox, sync with the workers, the queue.
 
 The sandbox is a fake only at the network edge; every library (google-auth-oauthlib,
-google-auth, googleapiclient) and all of keepwarm's code run for real.
+google-auth, googleapiclient) and all of keepwarm's code run for real. Each fault test runs on
+SQLite with the in-process broker and on PostgreSQL with Redis (a real RedisBroker), and ends
+compared with one fault-free run of the same mailbox.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from connectors.sandbox.google import GoogleSandbox
 from services.config import Settings
+from services.models import SyncRun
 from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
 from tests.workers.cli_helpers import run_cli, run_json
+from tests.workers.sync_helpers import finish, spawn, store, wait_for
 
 ENRON = TEST_DATA / "enron" / "delainey-d"
 QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
+GETS = "gmail.users.messages.get"
 
 
 @pytest.fixture
@@ -30,8 +38,50 @@ def keyed(settings: Settings) -> Settings:
     return settings.model_copy(update={"token_key": Settings(token_key=TEST_TOKEN_KEY).token_key})
 
 
-def connect(settings: Settings, sandbox: GoogleSandbox) -> str:
-    return run_cli(settings, "connect", "google", "--sandbox", sandbox.url, "--since", "1999-01-01")
+def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:
+    return run_cli(
+        settings, "connect", "google", "--sandbox", sandbox.url, "--since", "1999-01-01", *extra
+    )
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    """What a fault-free sync of ENRON leaves behind."""
+
+    answers: dict[tuple[str, ...], Any]
+    messages: int
+    gets: int
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
+    settings = keyed(
+        Settings(home=tmp_path_factory.mktemp("clean"), database_url=None, redis_url=None)
+    )
+    with GoogleSandbox([ENRON]) as box:
+        connect(settings, box)
+        gets = box.call_counts()[GETS]
+    return CleanRun(
+        {query: run_json(settings, *query) for query in QUERIES},
+        run_json(settings, "accounts")[0]["messages"],
+        gets,
+    )
+
+
+def assert_same_as_clean(settings: Settings, clean: CleanRun) -> None:
+    """Nothing lost, nothing doubled: the same queue, contacts and messages as a clean run."""
+    for query in QUERIES:
+        assert run_json(settings, *query) == clean.answers[query], query
+    [account] = run_json(settings, "accounts")
+    assert account["messages"] == clean.messages
+    assert account["phase"] == "incremental"
+    with store(settings) as db:
+        assert db.doubled() == []
+
+
+def run_statuses(settings: Settings) -> list[str]:
+    with store(settings) as db, db.engine.connect() as c:
+        return list(c.scalars(select(SyncRun.status).order_by(SyncRun.id)))
 
 
 def test_sync_gives_the_same_queue_as_importing_the_same_mailbox(
@@ -54,9 +104,9 @@ def test_sync_gives_the_same_queue_as_importing_the_same_mailbox(
 
 
 def test_new_mail_arrives_by_history_and_nothing_doubles(
-    embedded_settings: Settings, sandbox: GoogleSandbox, tmp_path: Path
+    any_settings: Settings, sandbox: GoogleSandbox, tmp_path: Path
 ) -> None:
-    settings = keyed(embedded_settings)
+    settings = keyed(any_settings)
     connect(settings, sandbox)
     before = run_json(settings, "accounts")[0]["messages"]
     extra = tmp_path / "new"
@@ -66,54 +116,85 @@ def test_new_mail_arrives_by_history_and_nothing_doubles(
         "Subject: lunch\nDate: Mon, 7 Jan 2002 10:00:00 -0600\n\nbody\n"
     )
     sandbox.add_messages([extra])
+    lists = sandbox.call_counts()["gmail.users.messages.list"]
     run_cli(settings, "sync", "--wait")
     run_cli(settings, "sync", "--wait")
     assert run_json(settings, "accounts")[0]["messages"] == before + 1
     assert run_json(settings, "contact", "ann.lee@example.com")["emails_sent"] == 1
+    # It came through history, not a new listing of the mailbox
+    assert sandbox.call_counts()["gmail.users.messages.list"] == lists
+    with store(settings) as db:
+        assert db.doubled() == []
 
 
-def test_expired_history_resyncs_in_full_without_doubling(
-    embedded_settings: Settings, sandbox: GoogleSandbox
+def test_expired_cursors_resync_in_full_without_doubling(
+    any_settings: Settings, sandbox: GoogleSandbox, clean: CleanRun
 ) -> None:
-    settings = keyed(embedded_settings)
+    settings = keyed(any_settings)
     connect(settings, sandbox)
-    contacts = run_json(settings, "contacts")
+    lists = sandbox.call_counts()["gmail.users.messages.list"]
+    asked = len(sandbox.requests())
     sandbox.expire_history()
+    sandbox.expire_sync_tokens()
     run_cli(settings, "sync", "--wait")
     assert run_json(settings, "accounts")[0]["last_run"]["status"] == "ok"
-    assert run_json(settings, "contacts") == contacts
+    # Gmail's 404 and Calendar's 410 each led to a full listing, never a skip: the mailbox was
+    # listed again, and the calendar asked twice (refused with its token, then in full)
+    assert sandbox.call_counts()["gmail.users.messages.list"] > lists
+    since = sandbox.requests()[asked:]
+    assert sum("/history" in r for r in since) == 1
+    assert sum(r.endswith("/events") for r in since) == 2
+    assert_same_as_clean(settings, clean)
 
 
-def test_faults_end_in_the_same_state_as_a_clean_run(
-    embedded_settings: Settings, tmp_path: Path
+def test_faults_in_the_workers_end_in_the_same_state_as_a_clean_run(
+    any_settings: Settings, sandbox: GoogleSandbox, clean: CleanRun
 ) -> None:
-    clean, faulty = keyed(embedded_settings), keyed(Settings(home=tmp_path / "faulty"))
-    with GoogleSandbox([ENRON]) as box:
-        connect(clean, box)
-    with GoogleSandbox([ENRON]) as box:
-        box.fail_with_429(count=3, retry_after=1)
-        box.fail_with_status(503, count=2)
-        run_cli(
-            faulty, "connect", "google", "--sandbox", box.url, "--since", "1999-01-01", "--no-sync"
-        )
-        run_cli(faulty, "sync", "--wait")
-    for query in QUERIES:
-        assert run_json(faulty, *query) == run_json(clean, *query), query
-
-
-def test_a_revoked_grant_asks_to_reconnect_and_is_not_retried(
-    embedded_settings: Settings, sandbox: GoogleSandbox
-) -> None:
-    settings = keyed(embedded_settings)
-    connect(settings, sandbox)
-    sandbox.revoke_grant()
+    settings = keyed(any_settings)
+    connect(settings, sandbox, "--no-sync")
+    # Given faults that reach the sync actor (not the connect command), one of each handling:
+    # a whole batch answered 503 (the run fails and is retried with backoff), two messages of
+    # a batch refused with 429 (waited out inside the batch), and a 429 on the calendar once the
+    # mail is in (the run is retried after Retry-After and resumes from the mail cursor).
+    sandbox.fail_with_status(503, count=1, path_prefix="/batch")
+    sandbox.fail_with_429(count=2, retry_after=1, path_prefix="/gmail/v1/users/me/messages/")
+    sandbox.fail_with_429(count=1, retry_after=1, path_prefix="/calendar/")
+    # When the workers sync
     run_cli(settings, "sync", "--wait")
-    [account] = run_json(settings, "accounts")
-    assert account["status"] == "reconnect_needed"
-    assert "AuthExpired" in (account["last_run"]["status"] or "")
-    calls = sum(sandbox.call_counts().values())
-    run_cli(settings, "sync", "--wait")  # not retried: the account waits for the user
-    assert sum(sandbox.call_counts().values()) == calls
+    # Then every fault was met, each run's ledger says so, and the end state is the clean one
+    assert sandbox.pending_faults() == []
+    assert run_statuses(settings) == ["ProviderUnavailable", "RateLimited", "ok"]
+    assert_same_as_clean(settings, clean)
+    assert sandbox.call_counts()[GETS] == clean.gets  # refused ones are not served: none twice
+
+
+def test_a_revoked_grant_stops_mid_sync_and_reconnecting_resumes_from_the_cursors(
+    any_settings: Settings, sandbox: GoogleSandbox, clean: CleanRun
+) -> None:
+    settings = keyed(any_settings)
+    connect(settings, sandbox, "--no-sync")
+    # Slow every batch down so the revocation lands between two pages of the backfill
+    sandbox.delay(0.5, count=20, path_prefix="/batch")
+    with store(settings) as db:
+        syncing = spawn(settings, "sync", "--wait")
+        wait_for(db.messages, "the first page of the backfill")
+        sandbox.revoke_grant()
+        finish(syncing)
+        stored = db.messages()
+        [account] = run_json(settings, "accounts")
+        assert 0 < stored < clean.messages, "the revocation should land mid-backfill"
+        assert account["status"] == "reconnect_needed"
+        assert "AuthExpired" in (account["last_run"]["status"] or "")
+        # Not retried: the account waits for the user, and no call reaches Google
+        calls = sum(sandbox.call_counts().values())
+        run_cli(settings, "sync", "--wait")
+        assert sum(sandbox.call_counts().values()) == calls
+        assert db.messages() == stored
+    # When the user allows access again and reconnects
+    sandbox.clear_faults()
     sandbox.restore_grant()
-    connect(settings, sandbox)  # reconnecting resumes where it stopped
+    connect(settings, sandbox)
+    # Then sync went on from its cursors: no message was fetched twice, none is missing
     assert run_json(settings, "accounts")[0]["status"] == "active"
+    assert_same_as_clean(settings, clean)
+    assert sandbox.call_counts()[GETS] == clean.gets
