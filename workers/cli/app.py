@@ -116,5 +116,6 @@ from workers.cli import (  # noqa: E402,F401
     queue,
     sandbox,
     scheduler,
+    serve,
     worker,
 )
