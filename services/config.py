@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -82,6 +82,18 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_from: str = "keepwarm <keepwarm@localhost>"
 
+    # A worker killed mid-sync (SIGKILL, OOM, a lost machine). Its per-account sync leases name
+    # it and are free once it has not shown it is alive for `worker_liveness_seconds` (a live
+    # process says so every third of that, whatever it is doing, so a long wait never loses a
+    # lease). Dramatiq hands the job it was running to another worker once it has sent Redis no
+    # heartbeat for `broker_heartbeat_timeout_seconds`, checked on about
+    # `broker_maintenance_per_million` of every million broker commands. The heartbeat timeout
+    # must be the longer: a job handed over while the lease still looks held is dropped as
+    # "syncing elsewhere" (the scheduler's next sync would pick the account up again).
+    worker_liveness_seconds: float = Field(default=15.0, gt=0)
+    broker_heartbeat_timeout_seconds: float = Field(default=60.0, gt=0)
+    broker_maintenance_per_million: int = Field(default=1000, ge=1, le=1_000_000)
+
     @property
     def embedded(self) -> bool:
         """True when no external database is configured."""
@@ -96,3 +108,12 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
+
+    @model_validator(mode="after")
+    def _leases_free_before_jobs_move(self) -> Settings:
+        if self.broker_heartbeat_timeout_seconds <= self.worker_liveness_seconds:
+            raise ValueError(
+                "KEEPWARM_BROKER_HEARTBEAT_TIMEOUT_SECONDS must exceed "
+                "KEEPWARM_WORKER_LIVENESS_SECONDS"
+            )
+        return self

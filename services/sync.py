@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.errors import AuthExpired, CursorExpired, ProviderError
+from connectors.errors import AuthExpired, CursorExpired
 from connectors.google.calendar import CalendarPage
 from connectors.google.gmail import HistoryPage, ListPage
 from connectors.types import MailMessage, Unreadable
@@ -280,7 +280,9 @@ def sync_account(
     try:
         _sync_mail(factory, account_id, sources.mail, summary)
         _sync_calendars(factory, account_id, sources.calendar, summary)
-    except ProviderError as exc:
+    except BaseException as exc:
+        # Recorded, then raised: a run cut short by anything (a provider error, a lost lease,
+        # the worker's time limit) is never written down as a success.
         summary.status, summary.error = type(exc).__name__, str(exc)
         raise
     finally:

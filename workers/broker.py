@@ -52,8 +52,13 @@ def _make_broker(runtime: Runtime) -> dramatiq.Broker:
         # The time-limit watchdog starts on process boot, which a stub broker never emits.
         broker.emit_after("process_boot")
         return broker
+    # A killed worker's job goes back on its queue once the worker has been silent for the
+    # heartbeat timeout (see Settings.worker_liveness_seconds for why it is longer than that).
     broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=settings.redis_url.get_secret_value(), namespace=settings.queue_namespace
+        url=settings.redis_url.get_secret_value(),
+        namespace=settings.queue_namespace,
+        heartbeat_timeout=int(settings.broker_heartbeat_timeout_seconds * 1000),
+        maintenance_chance=settings.broker_maintenance_per_million,
     )
     return broker
 

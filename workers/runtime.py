@@ -195,7 +195,11 @@ def build_runtime(settings: Settings) -> Runtime:
     if settings.redis_url is not None:
         client = redis.Redis.from_url(settings.redis_url.get_secret_value())
         quota = RedisQuota(client, settings.gmail_units_per_second, settings.queue_namespace)
-        locks = RedisLocks(client, settings.queue_namespace)
+        locks = RedisLocks(
+            client,
+            settings.queue_namespace,
+            liveness_ms=int(settings.worker_liveness_seconds * 1000),
+        )
     else:
         quota, locks = LocalQuota(settings.gmail_units_per_second), LocalLocks()
     return Runtime(settings, engine, make_session_factory(engine), quota, locks)

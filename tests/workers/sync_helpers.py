@@ -1,5 +1,6 @@
-"""Watching a sync from outside: the database as the worker left it, background processes,
-and waiting on a condition with a deadline (never on the clock alone)."""
+"""Syncing the sandbox's mailbox and watching it from outside: the database as the workers
+left it, background processes, and waiting on a condition with a deadline (never on the clock
+alone)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,68 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from connectors.sandbox.google import GoogleSandbox
 from services.config import Settings
 from services.db import make_engine
-from services.models import Account, Message
-from tests.workers.cli_helpers import REPO, settings_env
+from services.models import Account, Message, SyncRun
+from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
+from tests.workers.cli_helpers import REPO, run_cli, run_json, settings_env
 
 T = TypeVar("T")
+ENRON = TEST_DATA / "enron" / "delainey-d"
+QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
+GETS = "gmail.users.messages.get"
+
+
+def keyed(settings: Settings) -> Settings:
+    """`settings` with the test token key (connecting stores tokens encrypted)."""
+    return settings.model_copy(update={"token_key": Settings(token_key=TEST_TOKEN_KEY).token_key})
+
+
+def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:
+    """`keepwarm connect google` against `sandbox`, reading everything since 1999."""
+    return run_cli(
+        settings, "connect", "google", "--sandbox", sandbox.url, "--since", "1999-01-01", *extra
+    )
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    """What a fault-free sync of ENRON leaves behind."""
+
+    answers: dict[tuple[str, ...], Any]
+    messages: int
+    gets: int
+
+
+def clean_run(home: Path) -> CleanRun:
+    """Connect and sync ENRON with nothing going wrong (embedded), and record the outcome."""
+    settings = keyed(Settings(home=home, database_url=None, redis_url=None))
+    with GoogleSandbox([ENRON]) as box:
+        connect(settings, box)
+        gets = box.call_counts()[GETS]
+    return CleanRun(
+        {query: run_json(settings, *query) for query in QUERIES},
+        run_json(settings, "accounts")[0]["messages"],
+        gets,
+    )
+
+
+def assert_same_as_clean(settings: Settings, clean: CleanRun) -> None:
+    """Nothing lost, nothing doubled: the same queue, contacts and messages as a clean run."""
+    for query in QUERIES:
+        assert run_json(settings, *query) == clean.answers[query], query
+    [account] = run_json(settings, "accounts")
+    assert account["messages"] == clean.messages
+    assert account["phase"] == "incremental"
+    with store(settings) as db:
+        assert db.doubled() == []
 
 
 def wait_for(
@@ -50,6 +102,15 @@ class Store:
         with self.engine.connect() as c:
             return int(c.scalar(select(func.count()).select_from(Message)) or 0)
 
+    def underived(self) -> int:
+        with self.engine.connect() as c:
+            return int(
+                c.scalar(
+                    select(func.count()).select_from(Message).where(Message.derived.is_(False))
+                )
+                or 0
+            )
+
     def doubled(self) -> list[tuple[str | None, int]]:
         """Provider ids stored more than once (the fingerprint key should prevent it)."""
         with self.engine.connect() as c:
@@ -65,6 +126,11 @@ class Store:
         with Session(self.engine, expire_on_commit=False) as session:
             return session.scalar(select(Account).order_by(Account.id).limit(1))
 
+    def run_statuses(self) -> list[str]:
+        """The status of every sync run in the ledger, oldest first."""
+        with self.engine.connect() as c:
+            return list(c.scalars(select(SyncRun.status).order_by(SyncRun.id)))
+
 
 @contextmanager
 def store(settings: Settings) -> Iterator[Store]:
@@ -75,19 +141,26 @@ def store(settings: Settings) -> Iterator[Store]:
         engine.dispose()
 
 
-def spawn(settings: Settings, *args: str, **env: str) -> subprocess.Popen[str]:
-    """Start `python -m workers.cli ARGS` in the background with `settings` (and `env`)."""
+def spawn(
+    settings: Settings, *args: str, log: Path | None = None, **env: str
+) -> subprocess.Popen[str]:
+    """Start `python -m workers.cli ARGS` in the background with `settings` (and `env`).
+
+    Its output goes to `log` when given (a long-running worker must not fill a pipe nobody
+    reads), else to a pipe `finish` reads.
+    """
     full = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     full.update({k: v for k, v in settings_env(settings).items() if v is not None})
     full.update(env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", *args],
-        cwd=REPO,
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [sys.executable, "-m", "workers.cli", *args]
+    if log is None:
+        return subprocess.Popen(
+            command, cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    with log.open("w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            command, cwd=REPO, env=full, stdout=out, stderr=subprocess.STDOUT, text=True
+        )
 
 
 def finish(proc: subprocess.Popen[str], timeout: float = 120.0) -> str:

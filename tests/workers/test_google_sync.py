@@ -9,79 +9,32 @@ compared with one fault-free run of the same mailbox.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from connectors.sandbox.google import GoogleSandbox
 from services.config import Settings
-from services.models import SyncRun
-from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
 from tests.workers.cli_helpers import run_cli, run_json
-from tests.workers.sync_helpers import finish, spawn, store, wait_for
-
-ENRON = TEST_DATA / "enron" / "delainey-d"
-QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
-GETS = "gmail.users.messages.get"
+from tests.workers.sync_helpers import (
+    ENRON,
+    GETS,
+    QUERIES,
+    CleanRun,
+    assert_same_as_clean,
+    connect,
+    finish,
+    keyed,
+    spawn,
+    store,
+    wait_for,
+)
 
 
 @pytest.fixture
 def sandbox() -> Iterator[GoogleSandbox]:
     with GoogleSandbox([ENRON]) as running:
         yield running
-
-
-def keyed(settings: Settings) -> Settings:
-    return settings.model_copy(update={"token_key": Settings(token_key=TEST_TOKEN_KEY).token_key})
-
-
-def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:
-    return run_cli(
-        settings, "connect", "google", "--sandbox", sandbox.url, "--since", "1999-01-01", *extra
-    )
-
-
-@dataclass(frozen=True)
-class CleanRun:
-    """What a fault-free sync of ENRON leaves behind."""
-
-    answers: dict[tuple[str, ...], Any]
-    messages: int
-    gets: int
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
-    settings = keyed(
-        Settings(home=tmp_path_factory.mktemp("clean"), database_url=None, redis_url=None)
-    )
-    with GoogleSandbox([ENRON]) as box:
-        connect(settings, box)
-        gets = box.call_counts()[GETS]
-    return CleanRun(
-        {query: run_json(settings, *query) for query in QUERIES},
-        run_json(settings, "accounts")[0]["messages"],
-        gets,
-    )
-
-
-def assert_same_as_clean(settings: Settings, clean: CleanRun) -> None:
-    """Nothing lost, nothing doubled: the same queue, contacts and messages as a clean run."""
-    for query in QUERIES:
-        assert run_json(settings, *query) == clean.answers[query], query
-    [account] = run_json(settings, "accounts")
-    assert account["messages"] == clean.messages
-    assert account["phase"] == "incremental"
-    with store(settings) as db:
-        assert db.doubled() == []
-
-
-def run_statuses(settings: Settings) -> list[str]:
-    with store(settings) as db, db.engine.connect() as c:
-        return list(c.scalars(select(SyncRun.status).order_by(SyncRun.id)))
 
 
 def test_sync_gives_the_same_queue_as_importing_the_same_mailbox(
@@ -128,7 +81,7 @@ def test_new_mail_arrives_by_history_and_nothing_doubles(
 
 
 def test_expired_cursors_resync_in_full_without_doubling(
-    any_settings: Settings, sandbox: GoogleSandbox, clean: CleanRun
+    any_settings: Settings, sandbox: GoogleSandbox, clean_google_run: CleanRun
 ) -> None:
     settings = keyed(any_settings)
     connect(settings, sandbox)
@@ -144,11 +97,11 @@ def test_expired_cursors_resync_in_full_without_doubling(
     since = sandbox.requests()[asked:]
     assert sum("/history" in r for r in since) == 1
     assert sum(r.endswith("/events") for r in since) == 2
-    assert_same_as_clean(settings, clean)
+    assert_same_as_clean(settings, clean_google_run)
 
 
 def test_faults_in_the_workers_end_in_the_same_state_as_a_clean_run(
-    any_settings: Settings, sandbox: GoogleSandbox, clean: CleanRun
+    any_settings: Settings, sandbox: GoogleSandbox, clean_google_run: CleanRun
 ) -> None:
     settings = keyed(any_settings)
     connect(settings, sandbox, "--no-sync")
@@ -163,13 +116,15 @@ def test_faults_in_the_workers_end_in_the_same_state_as_a_clean_run(
     run_cli(settings, "sync", "--wait")
     # Then every fault was met, each run's ledger says so, and the end state is the clean one
     assert sandbox.pending_faults() == []
-    assert run_statuses(settings) == ["ProviderUnavailable", "RateLimited", "ok"]
-    assert_same_as_clean(settings, clean)
-    assert sandbox.call_counts()[GETS] == clean.gets  # refused ones are not served: none twice
+    with store(settings) as db:
+        assert db.run_statuses() == ["ProviderUnavailable", "RateLimited", "ok"]
+    assert_same_as_clean(settings, clean_google_run)
+    # Refused requests are not served: no message was fetched twice
+    assert sandbox.call_counts()[GETS] == clean_google_run.gets
 
 
 def test_a_revoked_grant_stops_mid_sync_and_reconnecting_resumes_from_the_cursors(
-    any_settings: Settings, sandbox: GoogleSandbox, clean: CleanRun
+    any_settings: Settings, sandbox: GoogleSandbox, clean_google_run: CleanRun
 ) -> None:
     settings = keyed(any_settings)
     connect(settings, sandbox, "--no-sync")
@@ -182,7 +137,7 @@ def test_a_revoked_grant_stops_mid_sync_and_reconnecting_resumes_from_the_cursor
         finish(syncing)
         stored = db.messages()
         [account] = run_json(settings, "accounts")
-        assert 0 < stored < clean.messages, "the revocation should land mid-backfill"
+        assert 0 < stored < clean_google_run.messages, "the revocation should land mid-backfill"
         assert account["status"] == "reconnect_needed"
         assert "AuthExpired" in (account["last_run"]["status"] or "")
         # Not retried: the account waits for the user, and no call reaches Google
@@ -196,5 +151,5 @@ def test_a_revoked_grant_stops_mid_sync_and_reconnecting_resumes_from_the_cursor
     connect(settings, sandbox)
     # Then sync went on from its cursors: no message was fetched twice, none is missing
     assert run_json(settings, "accounts")[0]["status"] == "active"
-    assert_same_as_clean(settings, clean)
-    assert sandbox.call_counts()[GETS] == clean.gets
+    assert_same_as_clean(settings, clean_google_run)
+    assert sandbox.call_counts()[GETS] == clean_google_run.gets
