@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     prompt_window_hours: float = Field(default=24.0, gt=0)
     link_max_age_days: int = Field(default=30, ge=1)
     # How often the scheduler asks "is any digest or prompt due?".
-    tick_minutes: int = Field(default=5, ge=1)
+    tick_minutes: float = Field(default=5.0, gt=0)
     delivery_max_attempts: int = Field(default=6, ge=1)
     # A send claimed longer ago than this by a worker that never finished is taken over.
     delivery_claim_minutes: float = Field(default=10.0, gt=0)

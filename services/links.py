@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -55,6 +55,7 @@ class LinkAction(StrEnum):
     UNSUBSCRIBE_PROMPTS = "unsubscribe_prompts"
 
 
+UNSUBSCRIBE = frozenset({LinkAction.UNSUBSCRIBE_DIGEST, LinkAction.UNSUBSCRIBE_PROMPTS})
 SNOOZE_DAYS = {LinkAction.SNOOZE_2W: 14, LinkAction.SNOOZE_1M: 30, LinkAction.SNOOZE_3M: 91}
 FOLLOW_DAYS = {LinkAction.FOLLOW_1W: 7, LinkAction.FOLLOW_2W: 14, LinkAction.FOLLOW_1M: 30}
 LABELS = {
@@ -117,14 +118,24 @@ class LinkSigner:
             payload["e"] = event_id
         return str(self._serializer.dumps(payload))
 
-    def verify(self, token: str) -> LinkedTarget:
-        """The link's target; raises LinkExpired or LinkError (altered or foreign)."""
+    def verify(self, token: str, now: datetime | None = None) -> LinkedTarget:
+        """The link's target; raises LinkExpired or LinkError (altered or foreign).
+
+        Unsubscribe links never expire: mail providers keep offering the one-click button
+        (RFC 8058) on old messages, and "stop sending me this" must always work.
+        """
         try:
-            data = self._serializer.loads(token, max_age=int(self.max_age.total_seconds()))
-        except SignatureExpired:
-            raise LinkExpired("this link has expired; newer emails carry fresh ones") from None
+            data, signed_at = self._serializer.loads(token, return_timestamp=True)
         except BadSignature:
             raise LinkError("this link is not valid (altered or not from this server)") from None
+        target = self._target(data)
+        age = (now or datetime.now(UTC)) - signed_at
+        if target.action not in UNSUBSCRIBE and age > self.max_age:
+            raise LinkExpired("this link has expired; newer emails carry fresh ones")
+        return target
+
+    @staticmethod
+    def _target(data: Any) -> LinkedTarget:
         try:
             return LinkedTarget(
                 nonce=str(data["n"]),
@@ -161,16 +172,14 @@ def apply_link(
 ) -> str:
     """Do what the link says, once; return what was done. Raises LinkUsed, LinkError.
 
-    The nonce is written first, in the same transaction as the change, so two clicks racing
-    give one change: the second insert fails on the primary key.
+    The nonce is written in the same transaction as the change, so two clicks racing give one
+    change: the second insert fails on the primary key. The caller's transaction must roll
+    back on any error (unit_of_work does), which also un-spends a link whose change failed.
     """
     outcome = describe(session, target)
+    session.add(UsedLink(nonce=target.nonce, user_id=target.user_id, used_at=now, outcome=outcome))
     try:
-        with session.begin_nested():
-            session.add(
-                UsedLink(nonce=target.nonce, user_id=target.user_id, used_at=now, outcome=outcome)
-            )
-            session.flush()
+        session.flush()
     except IntegrityError:
         raise LinkUsed("this link has already been used") from None
     _act(session, target, now, note_text)
@@ -184,7 +193,7 @@ def _act(
     note_text: str | None,
 ) -> None:
     action, user_id, person_id = target.action, target.user_id, target.person_id
-    if action in (LinkAction.UNSUBSCRIBE_DIGEST, LinkAction.UNSUBSCRIBE_PROMPTS):
+    if action in UNSUBSCRIBE:
         user = session.get(User, user_id)
         if user is None:
             raise LinkError("this link is for an account that no longer exists")

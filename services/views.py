@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services import identity_pass
 from services.lifecycle import LifecycleRules, person_for_address, states_at
 from services.models import Interaction, Person, PersonAddress
+from services.notes import notes_for, open_follow_ups
 from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
 from services.reconnect.engine import Suggestion, dormant_ties
 from services.reconnect.stats import ContactStats
@@ -124,6 +125,7 @@ def contact_detail(session: Session, user_id: int, address: str, as_of: datetime
             "addresses": list(addresses),
             "relationship": False,
             "timeline": [],
+            **_notes_json(session, user_id, person_id, as_of),
         }
     st = compute_stats(histories[0])
     timeline = session.execute(
@@ -131,11 +133,33 @@ def contact_detail(session: Session, user_id: int, address: str, as_of: datetime
         .where(Interaction.person_id == person_id, Interaction.at <= as_of)
         .order_by(Interaction.at.desc(), Interaction.id.desc())
     ).all()
+    notes = _notes_json(session, user_id, person_id, as_of)
+    entries = [
+        {"at": _iso(at), "kind": kind, "subject": subject, "group_size": size}
+        for at, kind, subject, size in timeline
+    ]
+    # Notes sit on the timeline among the interactions (newest first), and apart as a list.
+    entries += [
+        {"at": n["at"], "kind": "note", "subject": n["text"], "group_size": None}
+        for n in notes["notes"]
+    ]
+    entries.sort(key=lambda e: str(e["at"]), reverse=True)
+    return {**_contact_json(st), "relationship": st.is_relationship, "timeline": entries, **notes}
+
+
+def _notes_json(session: Session, user_id: int, person_id: int, as_of: datetime) -> dict[str, Any]:
+    follow_ups = [
+        f
+        for f in open_follow_ups(session, user_id, as_of, due_only=False)
+        if f.person_id == person_id
+    ]
     return {
-        **_contact_json(st),
-        "relationship": st.is_relationship,
-        "timeline": [
-            {"at": _iso(at), "kind": kind, "subject": subject, "group_size": size}
-            for at, kind, subject, size in timeline
+        "notes": [
+            {"at": _iso(n.at), "text": n.text}
+            for n in notes_for(session, user_id, person_id, as_of)
+        ],
+        "follow_ups": [
+            {"due_at": _iso(f.due_at), "set_at": _iso(f.created_at), "reason": f.reason}
+            for f in follow_ups
         ],
     }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -21,9 +23,11 @@ class Received:
     messages: list[EmailMessage] = field(default_factory=list)
     # Replies to give instead of accepting, in order ("451 try later", "550 no such user").
     refuse_next: list[str] = field(default_factory=list)
-    # When set, DATA waits on it before answering (a worker can be killed mid-send).
+    # When set, the next DATA waits for it, then refuses (a worker can be killed mid-send).
     hold: threading.Event | None = None
     holding: threading.Event = field(default_factory=threading.Event)
+    # When each accepted message arrived (aware UTC), in the order of `messages`.
+    arrived: list[datetime] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -37,11 +41,10 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         received = self.received
-        if received.hold is not None:
+        hold, received.hold = received.hold, None
+        if hold is not None:
             received.holding.set()
-            import asyncio
-
-            while not received.hold.is_set():
+            while not hold.is_set():
                 await asyncio.sleep(0.01)  # inside the server's loop: wait without blocking it
             return "421 closing connection"
         with received.lock:
@@ -50,6 +53,7 @@ class _Handler:
             message = message_from_bytes(envelope.content, policy=policy.default)
             assert isinstance(message, EmailMessage)
             received.messages.append(message)
+            received.arrived.append(datetime.now(UTC))
         return "250 OK"
 
 
@@ -69,6 +73,4 @@ def smtp_server() -> Iterator[tuple[int, Received]]:
     try:
         yield port, received
     finally:
-        if received.hold is not None:
-            received.hold.set()
         controller.stop()

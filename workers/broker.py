@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -34,10 +34,11 @@ class Background:
     broker: dramatiq.Broker
     worker: dramatiq.Worker
     sink: BrokerSink
+    queues: frozenset[Queue]
 
     def wait(self, timeout_ms: int | None = None) -> None:
-        """Return when every queue is drained (re-raises a failed job in embedded mode)."""
-        for queue in Queue:
+        """Return when this worker's queues are drained (re-raises a failed job, embedded)."""
+        for queue in sorted(self.queues):
             if isinstance(self.broker, StubBroker):
                 self.broker.join(queue.value, timeout=timeout_ms, fail_fast=True)
             else:
@@ -75,17 +76,28 @@ def enqueue_only(runtime: Runtime) -> Iterator[BrokerSink]:
 
 
 @contextmanager
-def background(runtime: Runtime, threads: int | None = None) -> Iterator[Background]:
-    """Run a broker and an in-process worker for the duration of the block."""
+def background(
+    runtime: Runtime, threads: int | None = None, queues: Iterable[Queue] | None = None
+) -> Iterator[Background]:
+    """Run a broker and an in-process worker for the duration of the block.
+
+    `queues` limits what the worker takes: a command that waits for its own jobs (an import
+    waiting for derivation) must not also take the scheduler's ticks meant for the workers,
+    nor wait for queues that others keep filling.
+    """
     broker = _make_broker(runtime)
     dramatiq.set_broker(broker)
     actors = build_actors(broker, runtime)
+    chosen = frozenset(queues) if queues is not None else frozenset(Queue)
     worker = dramatiq.Worker(
-        broker, worker_threads=threads or runtime.settings.worker_threads, worker_timeout=100
+        broker,
+        worker_threads=threads or runtime.settings.worker_threads,
+        worker_timeout=100,
+        queues={q.value for q in chosen},
     )
     worker.start()
     try:
-        yield Background(broker, worker, BrokerSink(actors))
+        yield Background(broker, worker, BrokerSink(actors), chosen)
     finally:
         worker.stop()
         broker.close()

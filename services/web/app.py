@@ -122,7 +122,7 @@ def create_app(
     def verify(token: str, *, unsubscribe: bool) -> LinkedTarget:
         # An unsubscribe token only works under /u/ and an action token only under /a/, so a
         # repeated POST is read the way its path promises (200 there, 409 here).
-        target = signer.verify(token)
+        target = signer.verify(token, clock())
         if (target.action in _UNSUBSCRIBE) != unsubscribe:
             raise LinkError("this link is not valid here (altered or not from this server)")
         return target

@@ -7,17 +7,20 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import pytest
 from sqlalchemy import select
 
 from services.demo import SAMPLE_MAILBOX
-from services.links import LinkAction
-from services.models import Account, Delivery, User
+from services.links import LinkAction, LinkError, LinkExpired, LinkSigner
+from services.models import Account, Delivery, LifecycleEvent, User
 from services.notify import outbox
 from services.notify.plan import plan_due
 from services.users import ensure_user
+from services.web import create_app
 from tests.notify.conftest import Clock
 from tests.smtp_server import Received
-from tests.workers.cli_helpers import run_cli
+from tests.web.conftest import TestClient
+from tests.workers.cli_helpers import run_cli, run_json
 from workers.cli.notify import run_due_now
 from workers.runtime import Runtime
 
@@ -183,3 +186,55 @@ def test_turning_digests_off_sends_nothing(
     run_cli(runtime.settings, "digest", "--off")
     assert run_due_now(runtime) == []
     assert received.messages == []
+
+
+def test_following_a_digest_link_changes_the_suggestion_once(
+    mail_runtime: Runtime, smtp: tuple[int, Received]
+) -> None:
+    _, received = smtp
+    runtime = _scheduled(mail_runtime, SLOT + timedelta(minutes=3))
+    assert run_due_now(runtime) == ["sent"]
+    [message] = received.to(OWNER_INBOX)
+    text, _ = _parts(message)
+    # The first person's "Snooze 1 month" link, as the reader would click it.
+    snooze = re.search(r"Snooze 1 month: https://kw\.example(/a/[\w.\-]+)", text)
+    assert snooze is not None
+    path = snooze.group(1)
+    client = TestClient(create_app(runtime.session_factory, runtime.link_signer(), runtime.clock))
+    before = run_json(runtime.settings, "suggestions", "--as-of", "2001-02-28")
+    first = before[0]["contact"]["addresses"][0]
+    assert first in text.split("Snooze 1 month")[0]
+
+    assert client.get(path).status_code == 200  # a confirmation page; nothing changes
+    with runtime.session_factory() as session:
+        assert session.scalars(select(LifecycleEvent)).all() == []
+    assert client.post(path).status_code == 200
+    assert client.post(path).status_code == 409  # once only
+    with runtime.session_factory() as session:
+        events = session.scalars(select(LifecycleEvent)).all()
+    assert [(e.action, e.until - e.at) for e in events] == [("snooze", timedelta(days=30))]
+    tampered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    assert client.post(tampered).status_code == 400
+    with runtime.session_factory() as session:
+        assert len(session.scalars(select(LifecycleEvent)).all()) == 1
+    # The unsubscribe link works the way mail providers use it (RFC 8058 one-click POST).
+    unsubscribe = str(message["List-Unsubscribe"]).strip("<>").removeprefix("https://kw.example")
+    response = client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    with runtime.session_factory() as session:
+        assert session.scalars(select(User.digests_enabled)).one() is False
+
+
+def test_action_links_expire_but_unsubscribe_links_do_not(mail_runtime: Runtime) -> None:
+    signer = mail_runtime.link_signer()
+    later = datetime.now(UTC) + signer.max_age + timedelta(days=1)
+    done = signer.token(1, LinkAction.DONE, person_id=5)
+    leave = signer.token(1, LinkAction.UNSUBSCRIBE_DIGEST)
+    assert signer.verify(done).action is LinkAction.DONE
+    with pytest.raises(LinkExpired):
+        signer.verify(done, later)
+    assert (
+        signer.verify(leave, later + timedelta(days=3650)).action is LinkAction.UNSUBSCRIBE_DIGEST
+    )
+    with pytest.raises(LinkError):
+        LinkSigner("another-secret", signer.max_age).verify(done)

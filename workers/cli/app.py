@@ -95,9 +95,11 @@ def main() -> None:
     except Exception as exc:  # the process edge: report, do not dump a traceback on a person
         import click
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        # Typer 0.29 carries its own copy of click, whose errors derive from TyperException;
+        # usage errors carry exit code 2 in both.
+        if isinstance(exc, (click.ClickException, typer.TyperException)):
+            exc.show()  # type: ignore[union-attr]
+            sys.exit(getattr(exc, "exit_code", 1))
         if os.environ.get("KEEPWARM_DEBUG"):
             raise
         _error(f"internal error: {type(exc).__name__}: {exc} (set KEEPWARM_DEBUG=1 for details)")

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from services import views
 from services.crypto import TokenCipher
-from services.demo import SAMPLE_MAILBOX
+from services.demo import DEMO_CALENDAR, SAMPLE_MAILBOX
 from services.users import ensure_user
 from workers.cli.accounts import connect_google, print_accounts, sync_and_wait
 from workers.cli.app import (
@@ -26,6 +26,7 @@ from workers.cli.app import (
     parse_as_of,
 )
 from workers.cli.importing import print_summary, run_import
+from workers.cli.notify import write_digest_preview, write_meeting_prompt
 from workers.cli.queue import print_queue
 from workers.runtime import Runtime
 
@@ -67,7 +68,12 @@ def demo_command(
                 "(headers of a real Enron mailbox, 2000-2002)"
             )
             print_summary(
-                run_import(runtime, [SAMPLE_MAILBOX], [], show_progress=err_console.is_terminal)
+                run_import(
+                    runtime,
+                    [SAMPLE_MAILBOX, DEMO_CALENDAR],
+                    [],
+                    show_progress=err_console.is_terminal,
+                )
             )
         else:
             _connected_demo(runtime)
@@ -83,6 +89,22 @@ def demo_command(
         "(the owner wrote to them or met them)."
     )
     print_queue(items, f"Reconnect queue as of {DEMO_AS_OF}")
+    console.print()
+    digest_file, prompt_file = home / "digest.html", home / "meeting-prompt.html"
+    with open_runtime(settings) as runtime:
+        _, count = write_digest_preview(runtime, as_of, digest_file)
+        meeting = write_meeting_prompt(runtime, as_of, prompt_file)
+    console.print("[bold]The emails keepwarm would send[/bold]", highlight=False)
+    console.print(
+        f"  weekly digest ({count} people): {digest_file}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if meeting is not None:
+        console.print(
+            f'  after "{meeting}": {prompt_file}', markup=False, highlight=False, soft_wrap=True
+        )
     console.print()
     kw = _program()
     env = f"KEEPWARM_HOME={home}"
@@ -105,7 +127,7 @@ def _connected_demo(runtime: Runtime) -> None:
         "[bold]keepwarm demo[/bold]: a local Google sandbox serves the headers of a real Enron "
         "executive's mailbox (997 messages, 2000-2002) through Google's own APIs."
     )
-    with GoogleSandbox([SAMPLE_MAILBOX]) as sandbox:
+    with GoogleSandbox([SAMPLE_MAILBOX, DEMO_CALENDAR]) as sandbox:
         console.print(
             f"  connecting through OAuth (PKCE, read-only scopes) at {sandbox.url}", highlight=False
         )

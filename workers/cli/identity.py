@@ -9,6 +9,7 @@ import typer
 from services.identity_decisions import merge_addresses, split_off
 from services.jobs import unit_of_work
 from services.users import ensure_user
+from workers.actors import Queue
 from workers.broker import background
 from workers.cli.app import app, console, open_runtime
 
@@ -30,7 +31,7 @@ def split_command(
     address: Annotated[str, typer.Argument(help="the address to give a person of its own")],
 ) -> None:
     """This address is someone else: take it out of the person it was merged into."""
-    with open_runtime() as runtime, background(runtime) as bg:
+    with open_runtime() as runtime, background(runtime, queues=[Queue.DERIVE]) as bg:
         with unit_of_work(runtime.session_factory, bg.sink) as uow:
             user_id = ensure_user(uow.session).id
             moved = split_off(uow.session, user_id, address, uow.jobs)

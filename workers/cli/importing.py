@@ -14,6 +14,7 @@ from services.identity import normalize_address
 from services.importing import ImportOptions, ImportSummary, import_paths, summarize_run
 from services.jobs import unit_of_work
 from services.users import ensure_user
+from workers.actors import Queue
 from workers.broker import background
 from workers.cli.app import UsageError, app, console, err_console, open_runtime
 from workers.runtime import Runtime
@@ -36,7 +37,7 @@ def run_import(
     )
     with unit_of_work(runtime.session_factory) as uow:
         user_id = ensure_user(uow.session).id
-    with background(runtime) as bg:
+    with background(runtime, queues=[Queue.DERIVE]) as bg:
         if show_progress:
             with Progress(
                 "[progress.description]{task.description}",

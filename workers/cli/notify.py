@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,15 +18,16 @@ from services.models import DeliveryKind, User
 from services.notes import add_follow_up, add_note
 from services.notify.digest import compose_digest
 from services.notify.plan import plan_due, recipient_for
-from services.notify.render import LinkMaker, render_digest
+from services.notify.prompts import build_prompt, candidate_events, why_not_prompted
+from services.notify.render import LinkMaker, render_digest, render_prompt
 from services.notify.schedule import WEEKDAYS, parse_timezone, parse_weekday
-from services.notify.send import digest_reason_line, send_delivery
+from services.notify.send import PROMPT_REASON, digest_reason_line, send_delivery
 from services.notify.views import delivery_history, prompt_list
 from services.users import ensure_user
 from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
 from workers.runtime import Runtime
 
-__all__ = ["run_due_now", "write_digest_preview"]
+__all__ = ["run_due_now", "write_digest_preview", "write_meeting_prompt"]
 
 Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 _SPAN = re.compile(r"^(\d+)\s*([dwm])$")
@@ -57,6 +59,27 @@ def write_digest_preview(runtime: Runtime, as_of: datetime, out: Path | None) ->
         except OSError as exc:
             raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
     return email.text, len(digest.items)
+
+
+def write_meeting_prompt(runtime: Runtime, as_of: datetime, out: Path) -> str | None:
+    """Write the prompt of the latest meeting by `as_of` that earns one; its title, or None."""
+    rules = replace(runtime.notify_rules.prompt, window=timedelta(days=7))
+    with runtime.session_factory() as session:
+        user = ensure_user(session)
+        session.commit()
+        meetings = [
+            e
+            for e in candidate_events(session, [user.id], as_of, rules)
+            if why_not_prompted(session, e, as_of, rules) is None
+        ]
+        if not meetings:
+            return None
+        prompt = build_prompt(session, meetings[-1])
+        links = LinkMaker(runtime.link_signer(), runtime.notify_rules.public_url, user.id)
+        email = render_prompt(prompt, links, parse_timezone(user.timezone), PROMPT_REASON)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(email.html, encoding="utf-8")
+    return prompt.summary or "a meeting"
 
 
 def run_due_now(runtime: Runtime) -> list[str]:

@@ -167,3 +167,6 @@ def contact_command(
     for item in detail["timeline"][:50]:
         table.add_row(item["at"][:16].replace("T", " "), item["kind"], item["subject"] or "")
     console.print(table)
+    for follow_up in detail["follow_ups"]:
+        reason = f" ({follow_up['reason']})" if follow_up["reason"] else ""
+        console.print(f"follow up by {follow_up['due_at'][:10]}{reason}", highlight=False)

@@ -51,14 +51,14 @@ def scheduler_command(
         scheduler = BlockingScheduler(timezone="UTC")
         now = datetime.now(UTC)
         for name, minutes in (
-            (SYNC_ALL, settings.sync_interval_minutes),
+            (SYNC_ALL, float(settings.sync_interval_minutes)),
             (NOTIFY_TICK, settings.tick_minutes),
         ):
             scheduler.add_job(
                 sink.send,
                 "interval",
                 args=[Job(name, {})],
-                minutes=minutes,
+                seconds=minutes * 60,
                 id=name,
                 next_run_time=now,  # start with a round, not after one interval
                 max_instances=1,
@@ -66,7 +66,7 @@ def scheduler_command(
             )
         console.print(
             f"keepwarm scheduler: syncing every {settings.sync_interval_minutes} min, "
-            f"digests and prompts checked every {settings.tick_minutes} min"
+            f"digests and prompts checked every {settings.tick_minutes:g} min"
         )
         try:
             scheduler.start()
