@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, String, cast, delete, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from services.crypto import TokenCipher
-from services.models import Account, AccountStatus, Message, SyncRun
+from services.db import Base
+from services.errors import InvalidInput, NotFound
+from services.identity import normalize_address
+from services.models import (
+    Account,
+    AccountStatus,
+    Event,
+    EventAttendee,
+    Interaction,
+    Message,
+    MessageRecipient,
+    Person,
+    PersonAddress,
+    SyncRun,
+    User,
+)
 
-__all__ = ["account_overview", "save_account"]
+__all__ = [
+    "PurgeSummary",
+    "account_overview",
+    "find_account",
+    "forget_tokens",
+    "purge_account",
+    "save_account",
+    "stop_syncing",
+]
+
+T = TypeVar("T")
 
 
 def save_account(
@@ -119,3 +146,209 @@ def account_overview(session: Session, user_id: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def find_account(session: Session, user_id: int, email: str) -> Account:
+    """The user's connected account with this address; raises InvalidInput, NotFound."""
+    address = normalize_address(email)
+    if address is None:
+        raise InvalidInput(f"not an email address: {email!r}")
+    account = session.scalar(
+        select(Account)
+        .where(Account.user_id == user_id, Account.email == address)
+        .order_by(Account.id)
+        .limit(1)
+    )
+    if account is None:
+        raise NotFound(f"no connected account {email!r} (`keepwarm accounts` lists them)")
+    return account
+
+
+def stop_syncing(session: Session, account: Account, cipher: TokenCipher) -> str | None:
+    """Mark `account` disconnected and return the token to revoke at the provider.
+
+    From the commit on no sync starts for it, and a running one stops at its next page. The
+    tokens stay stored until the provider has revoked them (`forget_tokens`), so a revocation
+    that fails for want of a network can be tried again; None when they are gone already.
+    Raises TokenKeyError when the stored tokens cannot be opened.
+    """
+    token: str | None = None
+    if account.token_ciphertext:
+        tokens = cipher.open(account.token_ciphertext)
+        # Revoking the refresh token ends the whole grant, its access tokens included.
+        token = str(tokens.get("refresh_token") or tokens.get("access_token") or "") or None
+    account.status = AccountStatus.DISCONNECTED.value
+    account.status_reason = "disconnected by the user"
+    session.flush()
+    return token
+
+
+def forget_tokens(session: Session, account_id: int) -> None:
+    """Wipe the account's stored tokens (once the provider has revoked them)."""
+    account = session.get(Account, account_id)
+    if account is not None:
+        account.token_ciphertext = ""
+        session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeSummary:
+    """What deleting an account removed."""
+
+    messages: int = 0
+    events: int = 0
+    interactions: int = 0
+    people: int = 0
+    addresses: int = 0
+
+
+def _chunks(items: Iterable[T], size: int = 500) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _addresses(session: Session, account_id: int) -> set[str]:
+    """Every address on the account's messages and events."""
+    found: set[str] = set()
+    for query in (
+        select(Message.sender).where(Message.account_id == account_id),
+        select(MessageRecipient.address).join(Message).where(Message.account_id == account_id),
+        select(Event.organizer).where(Event.account_id == account_id),
+        select(EventAttendee.address).join(Event).where(Event.account_id == account_id),
+    ):
+        found.update(a for a in session.scalars(query.distinct()) if a)
+    return found
+
+
+def _still_carried(session: Session, user_id: int, addresses: set[str]) -> set[str]:
+    """Those of `addresses` that some stored message or event of the user still carries."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(addresses)):
+        for query in (
+            select(Message.sender).where(Message.user_id == user_id, Message.sender.in_(chunk)),
+            select(MessageRecipient.address)
+            .join(Message)
+            .where(Message.user_id == user_id, MessageRecipient.address.in_(chunk)),
+            select(Event.organizer).where(Event.user_id == user_id, Event.organizer.in_(chunk)),
+            select(EventAttendee.address)
+            .join(Event)
+            .where(Event.user_id == user_id, EventAttendee.address.in_(chunk)),
+        ):
+            found.update(session.scalars(query.distinct()))
+    return found
+
+
+def _referenced() -> list[ColumnElement[bool]]:
+    # Anything else pointing at a person keeps them: interactions from other sources, and the
+    # user's own answers, notes and follow-ups (the user's words are not the account's data).
+    return [
+        exists().where(fk.parent == Person.id)
+        for table in Base.metadata.sorted_tables
+        if table.name != PersonAddress.__tablename__
+        for fk in table.foreign_keys
+        if fk.column.table.name == Person.__tablename__
+    ]
+
+
+def purge_account(session: Session, account_id: int) -> PurgeSummary:
+    """Delete the account and everything it brought; what other sources brought stays.
+
+    Its messages, events and ledger go by the database's cascade. The interactions derived
+    from them, the people only it knew and the addresses only its mail and events carried go
+    here, so contacts and the queue are what they would be had it never been connected (but
+    for merges already made and display names already learnt from its mail).
+    """
+    account = session.get(Account, account_id)
+    if account is None:
+        return PurgeSummary()
+    user_id = account.user_id
+    # The user's derivation lock: a derivation running now finishes first, and none can
+    # derive this account's rows once they are gone.
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    brought = _addresses(session, account_id)
+    counts = [
+        int(
+            session.scalar(
+                select(func.count()).select_from(model).where(model.account_id == account_id)
+            )
+            or 0
+        )
+        for model in (Message, Event)
+    ]
+    interactions = 0
+    for prefix, model in (("m:", Message), ("e:", Event)):
+        # Interactions name their message or event in `source_key` ("m:<id>"), not by a
+        # foreign key, so the cascade from the account cannot reach them.
+        keys = select(literal(prefix, String).concat(cast(model.id, String))).where(
+            model.account_id == account_id
+        )
+        result = session.execute(
+            delete(Interaction)
+            .where(Interaction.user_id == user_id, Interaction.source_key.in_(keys))
+            .execution_options(synchronize_session=False)
+        )
+        interactions += int(getattr(result, "rowcount", 0) or 0)
+    session.execute(delete(Account).where(Account.id == account_id))
+    known: set[int] = set()
+    for chunk in _chunks(sorted(brought)):
+        known.update(
+            session.scalars(
+                select(PersonAddress.person_id).where(
+                    PersonAddress.user_id == user_id, PersonAddress.address.in_(chunk)
+                )
+            )
+        )
+    orphans: list[int] = []
+    for ids in _chunks(sorted(known)):
+        orphans.extend(
+            session.scalars(
+                select(Person.id).where(Person.id.in_(ids), *(~r for r in _referenced()))
+            )
+        )
+    for ids in _chunks(orphans):
+        session.execute(delete(Person).where(Person.id.in_(ids)))
+    unused = brought - _still_carried(session, user_id, brought)
+    addresses = _prune_addresses(session, user_id, unused)
+    session.flush()
+    return PurgeSummary(counts[0], counts[1], interactions, len(orphans), addresses)
+
+
+def _prune_addresses(session: Session, user_id: int, unused: set[str]) -> int:
+    """Drop `unused` addresses from the people who keep another one; return how many."""
+    held: dict[int, list[str]] = defaultdict(list)
+    people: set[int] = set()
+    for chunk in _chunks(sorted(unused)):
+        people.update(
+            session.scalars(
+                select(PersonAddress.person_id).where(
+                    PersonAddress.user_id == user_id, PersonAddress.address.in_(chunk)
+                )
+            )
+        )
+    for ids in _chunks(sorted(people)):
+        for person_id, address in session.execute(
+            select(PersonAddress.person_id, PersonAddress.address).where(
+                PersonAddress.person_id.in_(ids)
+            )
+        ):
+            held[person_id].append(address)
+    drop = [
+        address
+        for addresses in held.values()
+        if any(a not in unused for a in addresses)  # never a person's last address
+        for address in addresses
+        if address in unused
+    ]
+    for chunk in _chunks(drop):
+        session.execute(
+            delete(PersonAddress).where(
+                PersonAddress.user_id == user_id, PersonAddress.address.in_(chunk)
+            )
+        )
+    return len(drop)

@@ -27,7 +27,14 @@ from services.jobs import JobSink, unit_of_work
 from services.models import Account, AccountStatus, Message, SyncRun
 from services.ownership import settle_owner
 
-__all__ = ["CalendarSource", "MailSource", "Sources", "SyncSummary", "sync_account"]
+__all__ = [
+    "CalendarSource",
+    "MailSource",
+    "Sources",
+    "SyncStopped",
+    "SyncSummary",
+    "sync_account",
+]
 
 # Sent mail defines relationships, so it comes first; deleted mail is still correspondence
 # (people delete what they have answered), so Trash is read too, but never Spam.
@@ -83,6 +90,22 @@ class SyncSummary:
     filtered: dict[str, int] = field(default_factory=dict)
 
 
+class SyncStopped(Exception):
+    """The account was disconnected or deleted while its sync ran: store nothing more."""
+
+
+def _current(session: Session, account_id: int) -> Account:
+    """The account, still connected; raises SyncStopped when it is no longer.
+
+    Checked by every unit of work, so a disconnect (or a purge) takes effect at the next page
+    even while a long backfill runs, and nothing is written for an account that is gone.
+    """
+    account = session.get(Account, account_id)
+    if account is None or account.status != AccountStatus.ACTIVE.value:
+        raise SyncStopped(f"account {account_id} is no longer connected")
+    return account
+
+
 def _known_ids(session: Session, user_id: int, ids: list[str]) -> set[str]:
     if not ids:
         return set()
@@ -105,8 +128,7 @@ def _store_page(
     messages = [r for r in records if isinstance(r, MailMessage)]
     bad = [r for r in records if isinstance(r, Unreadable)]
     with unit_of_work(factory) as uow:
-        account = uow.session.get(Account, account_id)
-        assert account is not None
+        account = _current(uow.session, account_id)
         counts = store_messages(uow.session, account.user_id, None, messages, account.id)
         store_dead_letters(uow.session, account.user_id, None, bad)
         advance(account)  # the cursor moves in the same transaction as the rows it covers
@@ -119,15 +141,13 @@ def _backfill(
     factory: sessionmaker[Session], account_id: int, mail: MailSource, summary: SyncSummary
 ) -> None:
     with unit_of_work(factory) as uow:
-        account = uow.session.get(Account, account_id)
-        assert account is not None
+        account = _current(uow.session, account_id)
         phase, token, since = account.backfill_phase, account.backfill_page_token, account.since
         history_id, user_id = account.backfill_history_id, account.user_id
     if history_id is None:
         _, history_id = mail.profile()  # incremental sync resumes from here
         with unit_of_work(factory) as uow:
-            stored = uow.session.get(Account, account_id)
-            assert stored is not None
+            stored = _current(uow.session, account_id)
             stored.backfill_history_id = history_id
     while phase != "done":
         page = mail.list_page(label=_PHASE_LABEL[phase], page_token=token)
@@ -168,8 +188,7 @@ def _incremental(
 ) -> None:
     token: str | None = None
     with factory() as session:
-        account = session.get(Account, account_id)
-        assert account is not None
+        account = _current(session, account_id)
         user_id = account.user_id
     while True:
         page = mail.history_page(cursor, token)
@@ -190,8 +209,7 @@ def _incremental(
 
 def _restart_backfill(factory: sessionmaker[Session], account_id: int) -> None:
     with unit_of_work(factory) as uow:
-        account = uow.session.get(Account, account_id)
-        assert account is not None
+        account = _current(uow.session, account_id)
         account.mail_cursor = None
         account.backfill_phase, account.backfill_page_token = "sent", None
         account.backfill_history_id = None
@@ -201,8 +219,7 @@ def _sync_mail(
     factory: sessionmaker[Session], account_id: int, mail: MailSource, summary: SyncSummary
 ) -> None:
     with factory() as session:
-        account = session.get(Account, account_id)
-        assert account is not None
+        account = _current(session, account_id)
         cursor = account.mail_cursor
     if cursor is not None:
         try:
@@ -218,8 +235,7 @@ def _sync_calendars(
     factory: sessionmaker[Session], account_id: int, cal: CalendarSource, summary: SyncSummary
 ) -> None:
     with factory() as session:
-        account = session.get(Account, account_id)
-        assert account is not None
+        account = _current(session, account_id)
         cursors: dict[str, str] = json.loads(account.calendar_cursor or "{}")
         since, user_id = account.since, account.user_id
     for calendar_id in cal.calendars():
@@ -240,8 +256,7 @@ def _sync_calendars(
                 )
                 summary.events_seen += counts.seen
                 summary.events_imported += counts.imported
-                account = uow.session.get(Account, account_id)
-                assert account is not None
+                account = _current(uow.session, account_id)
                 if page.next_sync_token:
                     stored = json.loads(account.calendar_cursor or "{}")
                     stored[calendar_id] = page.next_sync_token
@@ -263,7 +278,8 @@ def sync_account(
 
     A revoked or expired grant marks the account "reconnect needed" and raises AuthExpired
     (never retried). Rate limits and transient failures are raised for the worker to retry;
-    what was stored before them stays, with its cursor.
+    what was stored before them stays, with its cursor. An account disconnected or deleted
+    while it syncs stops at the next page ("stopped"), and nothing more is written for it.
     """
     summary = SyncSummary()
     with unit_of_work(factory) as uow:
@@ -280,6 +296,8 @@ def sync_account(
     try:
         _sync_mail(factory, account_id, sources.mail, summary)
         _sync_calendars(factory, account_id, sources.calendar, summary)
+    except SyncStopped:
+        summary.status = "stopped"
     except BaseException as exc:
         # Recorded, then raised: a run cut short by anything (a provider error, a lost lease,
         # the worker's time limit) is never written down as a success.
@@ -304,17 +322,20 @@ def _finish(
     with unit_of_work(factory, sink) as uow:
         account = uow.session.get(Account, account_id)
         run = uow.session.get(SyncRun, summary.run_id)
-        assert account is not None and run is not None
-        refreshed = sources.current_tokens()
-        if refreshed != tokens:
-            account.token_ciphertext = cipher.seal(refreshed)
+        if account is None or run is None:
+            return  # deleted meanwhile, with its ledger: nothing left to record
         moment = now()
         account.last_sync_at = moment
-        if summary.status == "ok":
-            account.last_success_at = moment
-        if summary.status == AuthExpired.__name__:
-            account.status = AccountStatus.RECONNECT_NEEDED.value
-            account.status_reason = summary.error
+        # Disconnected meanwhile: its status and its wiped tokens are the user's decision
+        if account.status == AccountStatus.ACTIVE.value:
+            refreshed = sources.current_tokens()
+            if refreshed != tokens:
+                account.token_ciphertext = cipher.seal(refreshed)
+            if summary.status == "ok":
+                account.last_success_at = moment
+            if summary.status == AuthExpired.__name__:
+                account.status = AccountStatus.RECONNECT_NEEDED.value
+                account.status_reason = summary.error
         run.finished_at = moment
         run.status = summary.status
         run.seen, run.imported, run.failed = summary.seen, summary.imported, summary.failed

@@ -1,14 +1,16 @@
-"""`keepwarm connect google`, `keepwarm accounts`, `keepwarm sync`."""
+"""`keepwarm connect google`, `keepwarm accounts`, `keepwarm sync`, `keepwarm disconnect`."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 import webbrowser
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.error import HTTPError
 
 import typer
 from rich.table import Table
@@ -195,3 +197,61 @@ def sync_command(
         with enqueue_only(runtime) as sink:
             sink.send(Job("sync.all", {}))
         console.print("sync queued for every account; `keepwarm accounts` shows progress")
+
+
+def _revoke(runtime: Runtime, api_base: str | None, token: str) -> None:
+    """Revoke the grant at Google; raises ProviderUnavailable when Google cannot be reached."""
+    try:
+        runtime.google_client(api_base).revoke(token)
+    except ProviderUnavailable as exc:
+        # GoogleClient.revoke reports every failure as "unreachable", but Google's 400
+        # (invalid_token) means the grant is already revoked or expired: what disconnecting
+        # wants, e.g. for an account that waits for a reconnect.
+        if isinstance(exc.__cause__, HTTPError) and exc.__cause__.code == 400:
+            return
+        raise
+
+
+@app.command("disconnect")
+def disconnect_command(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="the account's address")],
+    purge: Annotated[
+        bool, typer.Option("--purge", help="also delete the account and everything it brought")
+    ] = False,
+) -> None:
+    """Disconnect an account: revoke keepwarm's access at the provider and stop syncing it.
+
+    Its data stays, and `keepwarm connect` resumes where it stopped. With --purge the account
+    is deleted with everything it brought: its messages and events, what was derived from
+    them, and the people only it knew.
+    """
+    with open_runtime() as runtime:
+        cipher = runtime.cipher()
+        with unit_of_work(runtime.session_factory) as uow:
+            account = accounts.find_account(uow.session, ensure_user(uow.session).id, email)
+            token = accounts.stop_syncing(uow.session, account, cipher)
+            account_id, api_base, address = account.id, account.api_base, account.email
+        if token is not None:
+            try:
+                _revoke(runtime, api_base, token)
+            except ProviderUnavailable as exc:
+                # The tokens are kept (the account no longer syncs), so running the command
+                # again can still revoke them; nothing is purged before that.
+                sys.stderr.write(
+                    f"keepwarm: disconnect: {address} no longer syncs, but its access could not "
+                    f"be revoked ({exc}); run `keepwarm disconnect {address}` again\n"
+                )
+                raise typer.Exit(1) from None
+            with unit_of_work(runtime.session_factory) as uow:
+                accounts.forget_tokens(uow.session, account_id)
+        if not purge:
+            console.print(
+                f"{address}: disconnected, access revoked; its data stays (--purge deletes it)"
+            )
+            return
+        with unit_of_work(runtime.session_factory) as uow:
+            gone = accounts.purge_account(uow.session, account_id)
+        console.print(
+            f"{address}: disconnected and deleted with {gone.messages} messages, "
+            f"{gone.events} events and {gone.people} people only it knew"
+        )
