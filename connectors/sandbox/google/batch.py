@@ -8,6 +8,7 @@ inner response's headers and body (the client splits on "\\r\\n\\r\\n").
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from email.message import Message
@@ -22,6 +23,9 @@ __all__ = ["BATCH_LIMITS", "run_batch"]
 
 # Inner calls allowed per batch by path: Gmail's documented 100, Calendar's 1000.
 BATCH_LIMITS = {"/batch": 100, "/batch/gmail/v1": 100, "/batch/calendar/v3": 1000}
+# A line break followed by blanks inside a header value is folding (RFC 5322 2.2.3): the
+# client's MIME generator folds a Content-ID longer than 78 characters, and Google unfolds it.
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 def run_batch(request: Request, handle: Callable[[Request], Response]) -> Response:
@@ -47,7 +51,7 @@ def run_batch(request: Request, handle: Callable[[Request], Response]) -> Respon
     chunks: list[bytes] = []
     for part in parts:
         assert isinstance(part, Message)
-        content_id = (part.get("Content-ID") or "").strip()
+        content_id = _FOLD.sub("", part.get("Content-ID") or "").strip()
         try:
             inner = _inner_request(part)
         except ApiError as exc:
@@ -75,7 +79,7 @@ def _inner_request(part: Message) -> Request:
     except ValueError:
         raise bad_request(f"Invalid request line in batch part: {lines[0]!r}") from None
     headers: dict[str, str] = {}
-    for line in lines[1:]:
+    for line in _FOLD.sub("", "\n".join(lines[1:])).split("\n"):
         name, sep, value = line.partition(":")
         if sep:
             headers[name.strip()] = value.strip()

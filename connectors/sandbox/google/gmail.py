@@ -24,6 +24,7 @@ Handler: TypeAlias = Callable[[Request, Caller, Mailbox, str], Response]
 _ID = re.compile(r"^[0-9a-f]{1,32}$")
 _HISTORY_TYPES = {"messageAdded", "messageDeleted", "labelAdded", "labelRemoved"}
 _FORMATS = {"minimal", "full", "raw", "metadata"}
+_THREAD_FORMATS = {"minimal", "full", "metadata"}  # threads.get has no `raw` (discovery enum)
 
 
 def match(request: Request) -> tuple[str, Handler, str] | None:
@@ -104,7 +105,9 @@ def _get_message(request: Request, caller: Caller, mailbox: Mailbox, item: str) 
 
 
 def _get_thread(request: Request, caller: Caller, mailbox: Mailbox, item: str) -> Response:
-    fmt = _format(request, caller)
+    """Every message of the thread, oldest first, whatever its labels: Gmail's threads.get
+    also returns the thread's messages in Spam and Trash (threads.list filters, get does not)."""
+    fmt = _format(request, caller, _THREAD_FORMATS)
     if not _ID.match(item):
         raise bad_request("Invalid id value")
     messages = mailbox.thread(item)
@@ -152,10 +155,10 @@ def _list_history(request: Request, caller: Caller, mailbox: Mailbox, item: str)
     return Response.json(200, body)
 
 
-def _format(request: Request, caller: Caller) -> str:
+def _format(request: Request, caller: Caller, allowed: set[str] = _FORMATS) -> str:
     """The requested format; Gmail's default is `full`, which the metadata scope refuses."""
     fmt = (request.param("format") or "full").lower()
-    if fmt not in _FORMATS:
+    if fmt not in allowed:
         raise bad_request(f"Invalid value at 'format' ({fmt})")
     if fmt in ("full", "raw"):
         if GMAIL_METADATA in caller.scopes:

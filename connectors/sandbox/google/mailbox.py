@@ -148,6 +148,10 @@ class Mailbox:
         """(messages, threads) in the mailbox."""
         return len(self._messages), len(self._threads)
 
+    def thread_sizes(self) -> list[int]:
+        """The number of messages in each thread."""
+        return [len(ids) for ids in self._threads.values()]
+
     def _record(self, kind: str, message: StoredMessage, labels: Sequence[str]) -> int:
         self.history_id += 1
         self._history.append(

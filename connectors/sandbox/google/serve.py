@@ -23,18 +23,21 @@ def serve(seeds: Sequence[Path], port: int = 8080, user_email: str | None = None
     """
     sandbox = GoogleSandbox(seeds, user_email=user_email, port=port)
     with sandbox:
-        stats = sandbox.stats()
-        print(f"Google sandbox at {sandbox.url}  (user {sandbox.user_email})")
-        print(
-            f"  {stats['messages']} messages, {stats['threads']} threads, {stats['events']} events"
-        )
-        print(f"  client id:     {CLIENT_ID}  (any id is accepted)")
-        print(f"  client secret: {CLIENT_SECRET}")
-        print(f"  auth_uri:  {sandbox.url}/o/oauth2/auth")
-        print(f"  token_uri: {sandbox.url}/token")
-        print(f"  Gmail api_endpoint: {sandbox.url}/   Calendar: {sandbox.url}/calendar/v3/")
-        print("Ctrl-C to stop.", flush=True)
+        # The whole announcement is inside the try: whoever reads "Ctrl-C to stop." may press
+        # it at once, before print() has even returned.
         try:
+            stats = sandbox.stats()
+            print(f"Google sandbox at {sandbox.url}  (user {sandbox.user_email})")
+            print(
+                f"  {stats['messages']} messages, {stats['threads']} threads, "
+                f"{stats['events']} events"
+            )
+            print(f"  client id:     {CLIENT_ID}  (any id is accepted)")
+            print(f"  client secret: {CLIENT_SECRET}")
+            print(f"  auth_uri:  {sandbox.url}/o/oauth2/auth")
+            print(f"  token_uri: {sandbox.url}/token")
+            print(f"  Gmail api_endpoint: {sandbox.url}/   Calendar: {sandbox.url}/calendar/v3/")
+            print("Ctrl-C to stop.", flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             print("stopped")

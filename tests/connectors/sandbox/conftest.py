@@ -1,5 +1,6 @@
-"""Fixtures of the Google sandbox tests: a seeded sandbox, a hand-moved clock, and clients
-built from the real google-auth, google-auth-oauthlib and google-api-python-client libraries."""
+"""Fixtures of the Google sandbox tests: a seeded sandbox and clients built from the real
+google-auth, google-auth-oauthlib and google-api-python-client libraries. The hand-moved clock
+and `make_sandbox` are in tests/connectors/conftest.py, shared with the connector's tests."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import ManualClock, authorize, gmail_service
+from tests.connectors.sandbox.clients import authorize, gmail_service
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 ENRON = DATA / "enron" / "delainey-d"
@@ -19,41 +20,6 @@ TAKEOUT = DATA / "takeout" / "All mail Including Spam and Trash.mbox"
 RECUR = DATA / "ics" / "icaljs" / "recur_instances.ics"
 DAILY = DATA / "ics" / "icaljs" / "daily_recur.ics"
 OWNER = "david.delainey@enron.com"
-
-
-@pytest.fixture(autouse=True)
-def _oauthlib_over_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    # oauthlib refuses http:// endpoints unless told this is a test; the sandbox is plain http.
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    monkeypatch.delenv("OAUTHLIB_RELAX_TOKEN_SCOPE", raising=False)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A monotonic clock that moves only when the test says so."""
-    return ManualClock()
-
-
-@pytest.fixture
-def make_sandbox(clock: ManualClock) -> Iterator[Callable[..., GoogleSandbox]]:
-    """Start sandboxes (default seeds: the Enron slice, the Takeout mbox, a recurring .ics)
-    on the manual clock; each is stopped and checked for internal errors afterwards. The
-    clock stands still, so quota is unlimited unless a test sets it."""
-    started: list[GoogleSandbox] = []
-
-    def make(*seeds: Path, **options: Any) -> GoogleSandbox:
-        options.setdefault("clock", clock)
-        options.setdefault("quota_units_per_second", 10**9)
-        options.setdefault("calendar_requests_per_second", 10**9)
-        sandbox = GoogleSandbox(list(seeds) or [ENRON, TAKEOUT, RECUR], **options).start()
-        started.append(sandbox)
-        return sandbox
-
-    yield make
-    for sandbox in started:
-        sandbox.stop()
-    for sandbox in started:
-        assert sandbox.internal_errors == [], sandbox.internal_errors[0]
 
 
 @pytest.fixture

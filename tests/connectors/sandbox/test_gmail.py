@@ -12,7 +12,13 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import AUTH, authorize, gmail_by_endpoint, gmail_service
+from tests.connectors.sandbox.clients import (
+    AUTH,
+    authorize,
+    gmail_by_endpoint,
+    gmail_service,
+    raw_get,
+)
 from tests.connectors.sandbox.conftest import ENRON, OWNER, TAKEOUT
 
 HEADERS = ["From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References"]
@@ -156,6 +162,70 @@ def test_threads_group_replies_and_use_takeout_thread_ids(gmail: Any) -> None:
     # Takeout's X-GM-THRID 1650000000000000000 (decimal) is Gmail's thread id in hex; the
     # Enron reply with the same subject joins it.
     assert threads[format(1650000000000000000, "x")] == 2
+
+
+def test_thread_get_returns_spam_and_trash_too_and_has_no_raw_format(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    mbox = tmp_path / "thread.mbox"
+    mbox.write_text(
+        "".join(
+            f"From 1@xxx Thu Jan 01 00:00:00 +0000 2001\nX-GM-THRID: 1650000000000000100\n"
+            f"X-Gmail-Labels: {labels}\nMessage-ID: <t{n}@example.com>\n"
+            f"Date: Mon, {n} Jan 2001 10:00:00 +0000\nFrom: {sender}\nTo: {to}\n"
+            f"Subject: Re: plan\n\nbody\n\n"
+            for n, labels, sender, to in [
+                (1, "Sent", "ann@example.com", "bo@example.com"),
+                (2, "Trash", "bo@example.com", "ann@example.com"),
+                (3, "Spam", "bo@example.com", "ann@example.com"),
+            ]
+        )
+    )
+    sandbox: GoogleSandbox = make_sandbox(mbox, user_email="ann@example.com")
+    creds = authorize(sandbox)
+    gmail = gmail_service(sandbox, creds)
+    try:
+        [listed] = _all_ids(gmail)  # listing hides Spam and Trash ...
+        thread = (
+            gmail.users()
+            .threads()
+            .get(userId="me", id=listed["threadId"], format="metadata", metadataHeaders=["From"])
+            .execute()
+        )
+        # ... threads.get does not: a client must filter what it did not ask for
+        labels = [m["labelIds"] for m in thread["messages"]]
+        assert labels == [["SENT"], ["TRASH"], ["SPAM"]]
+        units = sandbox.units_spent()
+        # threads.get's format has no `raw` (the client library refuses it before sending)
+        path = f"/gmail/v1/users/me/threads/{listed['threadId']}?format=raw"
+        status, _, body = raw_get(sandbox, path, creds.token)
+        assert status == 400 and "format" in body["error"]["message"]
+        assert sandbox.units_spent() == units
+        # In a batch, a threads.get costs its 10 units beside the messages.get's 5
+        batch = gmail.new_batch_http_request()
+        batch.add(gmail.users().threads().get(userId="me", id=listed["threadId"], format="minimal"))
+        batch.add(gmail.users().messages().get(userId="me", id=listed["id"], format="minimal"))
+        batch.execute()
+        assert sandbox.units_spent() - units == 10 + 5
+    finally:
+        gmail.close()
+
+
+def test_a_folded_content_id_is_unfolded_as_google_does(sandbox: GoogleSandbox, gmail: Any) -> None:
+    # The client's MIME generator folds a Content-ID longer than 78 characters onto two
+    # lines; the answer must carry it whole or the client cannot match it to its request.
+    [message] = gmail.users().messages().list(userId="me", maxResults=1).execute()["messages"]
+    long_id = "a-request-id-long-enough-to-fold-" + message["id"]
+    answers: dict[str, Any] = {}
+    batch = gmail.new_batch_http_request(
+        callback=lambda request_id, response, error: answers.__setitem__(request_id, error)
+    )
+    batch.add(
+        gmail.users().messages().get(userId="me", id=message["id"], format="minimal"),
+        request_id=long_id,
+    )
+    batch.execute()
+    assert answers == {long_id: None}
 
 
 def test_batch_of_metadata_gets_hits_the_per_api_batch_path(
