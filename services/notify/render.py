@@ -33,13 +33,13 @@ SHORT = {
     LinkAction.DONE: "Done",
     LinkAction.TALKED: "Talked elsewhere",
     LinkAction.SNOOZE_2W: "Snooze 2w",
-    LinkAction.SNOOZE_1M: "1m",
-    LinkAction.SNOOZE_3M: "3m",
+    LinkAction.SNOOZE_1M: "Snooze 1m",
+    LinkAction.SNOOZE_3M: "Snooze 3m",
     LinkAction.STOP: "Stop suggesting",
     LinkAction.NOTE: "Add a note",
     LinkAction.FOLLOW_1W: "Follow up in 1 week",
-    LinkAction.FOLLOW_2W: "2 weeks",
-    LinkAction.FOLLOW_1M: "1 month",
+    LinkAction.FOLLOW_2W: "in 2 weeks",
+    LinkAction.FOLLOW_1M: "in 1 month",
 }
 REASONS = {
     "follow_up": "Follow-up due",

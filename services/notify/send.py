@@ -68,7 +68,7 @@ def digest_reason_line(user: User) -> str:
     day = WEEKDAYS[user.digest_weekday].capitalize()
     return (
         f"keepwarm sends this digest every {day} at {user.digest_hour:02d}:00 ({user.timezone}). "
-        "Change it with `keepwarm digest --weekday --hour --timezone`."
+        "Change it with: keepwarm digest --weekday DAY --hour H --timezone ZONE."
     )
 
 
