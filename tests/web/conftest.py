@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
+from fastapi.testclient import TestClient
 
 from services.config import Settings
 from services.jobs import unit_of_work
@@ -17,12 +16,6 @@ from services.users import ensure_user
 from services.web import create_app
 from tests.web.helpers import Stored, add_contact, stored
 from workers.runtime import Runtime, build_runtime
-
-with warnings.catch_warnings():
-    # Starlette warns that its test client prefers httpx's successor, httpx2, to the httpx the
-    # test extras install; only this import is excused from the suite's warnings-are-errors.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 SECRET = "web-test-secret-0123456789"
