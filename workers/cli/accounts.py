@@ -22,7 +22,7 @@ from services import accounts
 from services.jobs import Job, unit_of_work
 from services.models import Account, AccountStatus
 from services.users import ensure_user
-from workers.actors import SYNC_ACCOUNT
+from workers.actors import SYNC_ACCOUNT, Queue
 from workers.broker import background, enqueue_only
 from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
 from workers.cli.loopback import LoopbackReceiver, follow_consent
@@ -95,7 +95,7 @@ def sync_and_wait(runtime: Runtime) -> None:
         ids = session.scalars(
             select(Account.id).where(Account.status == AccountStatus.ACTIVE.value)
         ).all()
-    with background(runtime) as bg:
+    with background(runtime, queues=[Queue.SYNC, Queue.DERIVE]) as bg:
         for account_id in ids:
             bg.sink.send(Job(SYNC_ACCOUNT, {"account_id": account_id}))
         # A failed account's status and ledger say what happened; `accounts` shows it.
