@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["identity_key", "normalize_address", "normalize_name"]
+__all__ = ["PUBLIC_MAIL_DOMAINS", "identity_key", "normalize_address", "normalize_name"]
 
 # Providers that ignore dots in the local part (Gmail only) and that deliver "user+tag" to
 # "user" (documented subaddressing). Other domains may treat either as a different mailbox.
@@ -25,6 +25,22 @@ _PLUS = {
     "proton.me",
     "protonmail.com",
     "pm.me",
+}
+# Mailbox providers anyone can sign up to: sharing one with the user says nothing about
+# working with them, so these are never anyone's "own" domain.
+PUBLIC_MAIL_DOMAINS = _PLUS | {
+    "yahoo.com",
+    "ymail.com",
+    "aol.com",
+    "gmx.com",
+    "gmx.net",
+    "gmx.de",
+    "web.de",
+    "zoho.com",
+    "yandex.com",
+    "yandex.ru",
+    "mail.com",
+    "hey.com",
 }
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NON_WORD = re.compile(r"[^\w\s]+")

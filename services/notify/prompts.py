@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.identity import PUBLIC_MAIL_DOMAINS
 from services.models import Event, EventAttendee, PersonAddress
 from services.reconnect import load_histories
 from services.users import owner_addresses
@@ -20,39 +21,6 @@ __all__ = [
     "candidate_events",
     "why_not_prompted",
 ]
-
-# Mailbox providers anyone can sign up to: sharing one with the user says nothing about being
-# on their team, so these never count as the user's "own" domain.
-PUBLIC_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "msn.com",
-        "yahoo.com",
-        "ymail.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "gmx.com",
-        "gmx.net",
-        "gmx.de",
-        "web.de",
-        "proton.me",
-        "protonmail.com",
-        "pm.me",
-        "fastmail.com",
-        "fastmail.fm",
-        "zoho.com",
-        "yandex.com",
-        "yandex.ru",
-        "mail.com",
-        "hey.com",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.models import Delivery, User
-from services.notify.plan import plan_due
 from services.notify.schedule import digest_slot
-from services.notify.send import send_delivery
 from tests.notify.conftest import Clock
 from tests.smtp_server import Received
+from workers.cli.notify import run_due_now
 from workers.runtime import Runtime
 
 # Three zones, two DST changes inside the fortnight: Europe falls back on Sun 25 Oct 2026 at
@@ -47,20 +47,7 @@ def _add_users(factory: sessionmaker[Session], created: datetime) -> dict[str, i
 
 
 def _tick(runtime: Runtime, now: datetime) -> list[str]:
-    rules = runtime.notify_rules
-    with runtime.session_factory() as session, session.begin():
-        due = plan_due(session, now, rules)
-    return [
-        send_delivery(
-            runtime.session_factory,
-            delivery_id,
-            runtime.mail_transport(),
-            runtime.link_signer(),
-            rules,
-            Clock(now),
-        )
-        for delivery_id in due
-    ]
+    return run_due_now(replace(runtime, clock=Clock(now)))
 
 
 def test_a_fortnight_across_two_dst_changes_gives_one_digest_a_week_at_the_local_hour(

@@ -113,6 +113,7 @@ def demo_command(
         f"{env} {kw} suggestions --as-of {DEMO_AS_OF} --json",
         f"{env} {kw} contact {items[0].stats.history.addresses[0]}",
         f"{env} {kw} contacts --as-of {DEMO_AS_OF}",
+        f"{env} {kw} digest --preview --as-of {DEMO_AS_OF}",
         f"{kw} import PATH...   # your own mailbox: Takeout mbox, maildir, .eml, .ics",
         f"{kw} --help",
     ):
