@@ -57,7 +57,9 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"setting {field}: {first['msg']}") from None
+        # A rule across settings has no single field; its message names the variables.
+        where = f"setting {field}: " if field else "settings: "
+        raise UsageError(f"{where}{first['msg']}") from None
 
 
 @contextmanager
