@@ -10,7 +10,7 @@ from typing import Any
 
 import google.oauth2.credentials
 
-from connectors.google.translate import authorized_service, execute
+from connectors.google.translate import HTTP_TIMEOUT, authorized_service, execute
 from connectors.types import Address, Attendee, CalendarEvent, ResponseStatus
 
 __all__ = ["CalendarPage", "CalendarReader", "to_calendar_event"]
@@ -90,14 +90,18 @@ def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent |
 
 
 class CalendarReader:
-    """Reads the user's calendars; raises connectors.errors on failure (410 → CursorExpired)."""
+    """Reads the user's calendars; raises connectors.errors on failure (410 → CursorExpired).
+
+    `timeout` is the seconds a call may wait for an answer; a call that waits longer fails with
+    ProviderUnavailable.
+    """
 
     def __init__(
         self,
         credentials: google.oauth2.credentials.Credentials,
         *,
         api_base: str | None = None,
-        timeout: float = 30.0,
+        timeout: float = HTTP_TIMEOUT,
         spend: Callable[[int], None] = lambda units: None,
     ) -> None:
         endpoint = api_base.rstrip("/") + "/calendar/v3/" if api_base else None

@@ -21,9 +21,20 @@ from connectors.errors import (
     RateLimited,
 )
 
-__all__ = ["authorized_service", "calling_google", "classify_http_error"]
+__all__ = [
+    "HTTP_TIMEOUT",
+    "authorized_service",
+    "calling_google",
+    "classify",
+    "classify_http_error",
+]
 
 T = TypeVar("T")
+# Seconds a socket may wait for Google before the call fails as ProviderUnavailable (and the
+# sync is retried). Google answers a small metadata batch in well under a second; without a
+# timeout a stalled connection would hold a worker thread until the actor's time limit, which
+# cannot interrupt a blocking read.
+HTTP_TIMEOUT = 30.0
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 
 
@@ -61,17 +72,31 @@ def classify_http_error(error: HttpError, *, cursor_statuses: tuple[int, ...] = 
     return PermanentProviderError(message)
 
 
+def classify(error: Exception, *, cursor_statuses: tuple[int, ...] = ()) -> Exception:
+    """The connectors.errors exception for any failure of a Google call, or `error` itself
+    when it is none of Google's (a bug of ours must surface as it is).
+
+    A socket timeout (`TimeoutError`, which `socket.timeout` is), a refused or reset connection
+    and httplib2's own errors are transient: ProviderUnavailable, retried with backoff.
+    """
+    if isinstance(error, HttpError):
+        return classify_http_error(error, cursor_statuses=cursor_statuses)
+    if isinstance(error, RefreshError):
+        return AuthExpired(f"Google refused the grant: {error.args[0] if error.args else error}")
+    if isinstance(error, (TransportError, httplib2.HttpLib2Error, OSError)):
+        # OSError covers TimeoutError and ConnectionError.
+        what = "timed out" if isinstance(error, TimeoutError) else "unreachable"
+        return ProviderUnavailable(f"Google {what}: {type(error).__name__}: {error}")
+    return error
+
+
 @contextmanager
 def calling_google(*, cursor_statuses: tuple[int, ...] = ()) -> Iterator[None]:
     """Run Google calls, translating their failures into connectors.errors (chained)."""
     try:
         yield
-    except HttpError as exc:
-        raise classify_http_error(exc, cursor_statuses=cursor_statuses) from exc
-    except RefreshError as exc:
-        raise AuthExpired(f"Google refused the grant: {exc.args[0] if exc.args else exc}") from exc
-    except (TransportError, httplib2.HttpLib2Error, TimeoutError, ConnectionError, OSError) as exc:
-        raise ProviderUnavailable(f"Google unreachable: {type(exc).__name__}: {exc}") from exc
+    except (HttpError, RefreshError, TransportError, httplib2.HttpLib2Error, OSError) as exc:
+        raise classify(exc, cursor_statuses=cursor_statuses) from exc
 
 
 def execute(request: Any, *, cursor_statuses: tuple[int, ...] = ()) -> Any:
