@@ -89,6 +89,10 @@ class CalendarEvent:
 
     `uid` with `occurrence_start` identifies the occurrence across re-imports; `start`/`end` are
     timezone-aware UTC (all-day events start at midnight UTC of their date).
+
+    A `tombstone` says only "this occurrence was cancelled or deleted": providers send nothing
+    else for those (Calendar guarantees just the ids), so only its identity and `cancelled`
+    mean anything, and it must never overwrite what is stored.
     """
 
     source: str
@@ -102,6 +106,7 @@ class CalendarEvent:
     organizer: Address | None
     attendees: tuple[Attendee, ...]
     calendar_owner: str | None = None
+    tombstone: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,10 +199,11 @@ def store_events(
             select(Event).where(Event.user_id == user_id, Event.fingerprint.in_(by_fp))
         )
     }
+    # A tombstone for an occurrence never stored has nothing to cancel.
     new_rows = [
         _event_row(user_id, run_id, e, fp, account_id)
         for fp, e in by_fp.items()
-        if fp not in existing
+        if fp not in existing and not e.tombstone
     ]
     if new_rows:
         inserted = session.execute(
@@ -240,6 +241,12 @@ def store_events(
 def _update_event(
     session: Session, stored: Event, event: CalendarEvent, stored_attendees: list[dict[str, Any]]
 ) -> int:
+    if event.tombstone:  # only the cancellation is news; the rest stays as stored
+        if stored.cancelled:
+            return 0
+        stored.cancelled, stored.derived = True, False
+        session.flush()
+        return 1
     row = _event_row(stored.user_id, None, event, stored.fingerprint)
     attendees = _attendee_rows(stored.id, event)
     if not any(getattr(stored, f) != row[f] for f in _EVENT_FIELDS) and _attendee_key(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,19 +43,48 @@ def _when(value: dict[str, Any] | None) -> tuple[datetime | None, bool]:
     return None, False
 
 
+# The occurrence key of an event that is not part of a series: a moved meeting keeps it, so it
+# updates its row instead of leaving a stale copy at the old time.
+SINGLE_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent | None:
     """A Calendar v3 event (one occurrence: `singleEvents=true`) as a CalendarEvent.
 
-    Cancelled occurrences carry only ids and the original start; they come back cancelled so
-    the stored occurrence is marked, never dropped silently.
+    Identity is Google's: the event's id (the series' id, `recurringEventId`, for an instance)
+    with the instance's original start, or SINGLE_EVENT for a one-off. Not the iCalUID, which
+    cancelled and deleted events do not carry: Calendar guarantees them only `id` (and an
+    instance's `recurringEventId` and `originalStartTime`), so they come back as tombstones
+    that mark the stored occurrence cancelled, never dropped and never a new row.
     """
+    event_id = item.get("id")
+    if not event_id:
+        return None
+    series = item.get("recurringEventId")
     start, all_day = _when(item.get("start"))
     end, _ = _when(item.get("end"))
     original, _ = _when(item.get("originalStartTime"))
-    occurrence = original or start
+    occurrence = (original or start) if series else SINGLE_EVENT
     if occurrence is None:
         return None
-    uid = item.get("iCalUID") or item.get("id") or hashlib.sha1(repr(item).encode()).hexdigest()
+    cancelled = item.get("status") == "cancelled"
+    uid = f"google:{series or event_id}"
+    if start is None:
+        if not cancelled:
+            return None
+        return CalendarEvent(
+            source=f"gcal:{calendar_id}:{event_id}",
+            uid=uid,
+            occurrence_start=occurrence,
+            start=original or SINGLE_EVENT,
+            end=original or SINGLE_EVENT,
+            summary=None,
+            all_day=False,
+            cancelled=True,
+            organizer=None,
+            attendees=(),
+            tombstone=True,
+        )
     organizer = item.get("organizer") or {}
     attendees = tuple(
         Attendee(
@@ -69,16 +97,15 @@ def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent |
         for a in item.get("attendees", [])
         if a.get("email")
     )
-    start = start or occurrence
     return CalendarEvent(
-        source=f"gcal:{calendar_id}:{item.get('id')}",
-        uid=str(uid),
+        source=f"gcal:{calendar_id}:{event_id}",
+        uid=uid,
         occurrence_start=occurrence,
         start=start,
         end=end or start + (timedelta(days=1) if all_day else timedelta(0)),
         summary=item.get("summary"),
         all_day=all_day,
-        cancelled=item.get("status") == "cancelled",
+        cancelled=cancelled,
         organizer=(
             Address(str(organizer["email"]).lower(), organizer.get("displayName"))
             if organizer.get("email")
