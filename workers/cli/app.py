@@ -22,8 +22,9 @@ __all__ = ["app", "console", "err_console", "main", "open_runtime", "parse_as_of
 app = typer.Typer(
     name="keepwarm",
     help=(
-        "Keep your professional network warm: import mail and calendars, derive who you are "
-        "in touch with, and see whom to reconnect with.\n\n"
+        "Keep your professional network warm: connect or import mail and calendars, derive "
+        "who you are in touch with, see whom to reconnect with, and get a weekly digest and "
+        "post-meeting prompts by email.\n\n"
         "Data lives under KEEPWARM_HOME (default ~/.local/share/keepwarm); set DATABASE_URL "
         "and REDIS_URL to run on PostgreSQL and Redis."
     ),
