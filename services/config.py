@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Gmail allows 250 units per user per second; a little headroom absorbs clock skew.
     gmail_units_per_second: int = Field(default=240, ge=5)
     backfill_years: float = Field(default=3.0, gt=0)
+    # How long one Google call may wait for an answer before it counts as a transient failure.
+    google_timeout_seconds: float = Field(default=30.0, gt=0)
 
     # Weekly digest and post-meeting prompts.
     # One-click links are signed with this key; production refuses to start without one.

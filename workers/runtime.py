@@ -86,8 +86,11 @@ class Runtime:
             on_call()
             self.quota.spend(key + ":calendar", units)
 
-        mail = GmailReader(creds, api_base=account.api_base, spend=spend)
-        calendar = CalendarReader(creds, api_base=account.api_base, spend=calendar_spend)
+        timeout = self.settings.google_timeout_seconds
+        mail = GmailReader(creds, api_base=account.api_base, timeout=timeout, spend=spend)
+        calendar = CalendarReader(
+            creds, api_base=account.api_base, timeout=timeout, spend=calendar_spend
+        )
 
         def close() -> None:
             mail.close()

@@ -1,73 +1,32 @@
 """Timeouts: Google calls that hang longer than the client waits fail as ProviderUnavailable,
 the sync actor retries them, and the sync ends exactly where a fault-free run ends.
 
-The readers here wait only TIMEOUT seconds (production: connectors.google.translate.
-HTTP_TIMEOUT); the sandbox holds the stalled requests far longer. Everything else is the
+The readers here wait only TIMEOUT seconds (KEEPWARM_GOOGLE_TIMEOUT_SECONDS, 30 by
+default); the sandbox holds the stalled requests far longer. Everything else is the
 real path: OAuth, the Google client libraries, the sync actor on the broker (in process on
 SQLite, Redis on PostgreSQL).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from connectors.google import CalendarReader, GmailReader
-from connectors.google.auth import GrantedTokens
 from connectors.sandbox.google import GoogleSandbox
 from services.config import Settings
 from services.jobs import Job
 from services.models import Account, SyncRun
-from services.sync import Sources
-from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.workers.cli_helpers import run_json
+from tests.workers.sync_helpers import ENRON, QUERIES, connect, keyed
 from workers.actors import SYNC_ACCOUNT
 from workers.broker import background
-from workers.runtime import Runtime, build_runtime
+from workers.runtime import build_runtime
 
-ENRON = TEST_DATA / "enron" / "delainey-d"
-QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
 TIMEOUT = 1.0  # long enough for any sandbox answer, short for a test
 STALL = 60.0  # how long the sandbox sits on a stalled request (it is woken when stopped)
-
-
-@dataclasses.dataclass(frozen=True)
-class ImpatientRuntime(Runtime):
-    """The worker's runtime with Google readers that wait only TIMEOUT seconds."""
-
-    def open_sources(
-        self, account: Account, tokens: dict[str, Any], on_call: Callable[[], None] = lambda: None
-    ) -> Sources:
-        client = self.google_client(account.api_base)
-        creds = client.credentials(GrantedTokens.from_json(tokens))
-        key = f"google:{account.email}"
-
-        def spend(units: int) -> None:
-            on_call()
-            self.quota.spend(key, units)
-
-        mail = GmailReader(creds, api_base=account.api_base, timeout=TIMEOUT, spend=spend)
-        calendar = CalendarReader(creds, api_base=account.api_base, timeout=TIMEOUT)
-
-        def close() -> None:
-            mail.close()
-            calendar.close()
-
-        return Sources(mail, calendar, lambda: client.current_tokens(creds).to_json(), close)
-
-
-def keyed(settings: Settings) -> Settings:
-    return settings.model_copy(update={"token_key": Settings(token_key=TEST_TOKEN_KEY).token_key})
-
-
-def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> None:
-    since = ("--since", "1999-01-01")
-    run_cli(settings, "connect", "google", "--sandbox", sandbox.url, *since, *extra)
 
 
 def answers(settings: Settings) -> dict[tuple[str, ...], Any]:
@@ -88,8 +47,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Any
 def sync_with_impatient_worker(settings: Settings) -> list[str]:
     """Run `sync.account` to the end on a worker whose readers time out after TIMEOUT;
     return the statuses of the account's sync runs, oldest first."""
-    base = build_runtime(settings)
-    runtime = ImpatientRuntime(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)})
+    runtime = build_runtime(settings.model_copy(update={"google_timeout_seconds": TIMEOUT}))
     try:
         with runtime.session_factory() as session:
             account_id = session.scalars(select(Account.id)).one()

@@ -79,3 +79,20 @@ def test_local_quota_paces_to_the_limit() -> None:
         quota.spend("u", 230)
     # Ten batches of 230 units cannot go faster than one per second
     assert clock.slept >= 8.9
+
+
+def test_redis_quota_is_a_moving_window_not_per_second_buckets(
+    redis_url: tuple[str, str],
+) -> None:
+    # 200 units late in one second and 200 early in the next would pass two one-second
+    # buckets, yet Gmail's moving second would see 400: the second spend must wait until the
+    # first has left the window (t = 1.9).
+    client = redis.Redis.from_url(redis_url[0])
+    clock = FakeClock()
+    clock.now = 1_000.9
+    quota = RedisQuota(client, 250, redis_url[1], clock=clock, sleep=clock.sleep)
+    quota.spend("google:cy", 200)
+    clock.now = 1_001.05
+    quota.spend("google:cy", 200)
+    assert 0.8 <= clock.slept <= 0.9
+    client.close()
