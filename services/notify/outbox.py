@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 
 from services.models import Delivery, DeliveryKind, DeliveryStatus
 
-__all__ = ["OutboxRules", "claim", "complete", "fail", "owe", "release", "sendable_ids"]
+__all__ = [
+    "OutboxRules",
+    "Owed",
+    "claim",
+    "complete",
+    "fail",
+    "owe",
+    "release",
+    "sendable_ids",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,42 +47,46 @@ class OutboxRules:
         return min(self.first_backoff * factor, self.max_backoff)
 
 
-def owe(
-    session: Session,
-    user_id: int,
-    kind: DeliveryKind,
-    key: str,
-    due_at: datetime,
-    now: datetime,
-    *,
-    domain: str,
-    status: DeliveryStatus = DeliveryStatus.PENDING,
-    event_id: int | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> None:
-    """Record that the email (user, kind, key) is owed; a second call changes nothing.
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """One email to record as owed (see `owe`)."""
 
-    INSERT ... ON CONFLICT DO NOTHING, so two schedulers asking at once make one row.
+    user_id: int
+    kind: DeliveryKind
+    key: str
+    due_at: datetime
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    event_id: int | None = None
+    detail: Mapping[str, Any] | None = None
+
+
+def owe(session: Session, owed: list[Owed], now: datetime, *, domain: str) -> None:
+    """Record that each email (user, kind, key) is owed; ones already recorded change nothing.
+
+    One INSERT ... ON CONFLICT DO NOTHING, so two schedulers asking at once make one row each.
     """
-    values = {
-        "user_id": user_id,
-        "kind": kind.value,
-        "key": key,
-        "status": status.value,
-        "due_at": due_at,
-        "created_at": now,
-        "event_id": event_id,
-        "attempts": 0,
-        # The same id on every attempt: a resend after a crash reads as one message.
-        "message_id": f"<{kind.value}.{user_id}.{key}@{domain}>",
-        "detail": json.dumps(dict(detail)) if detail is not None else None,
-    }
+    if not owed:
+        return
+    rows = [
+        {
+            "user_id": o.user_id,
+            "kind": o.kind.value,
+            "key": o.key,
+            "status": o.status.value,
+            "due_at": o.due_at,
+            "created_at": now,
+            "event_id": o.event_id,
+            "attempts": 0,
+            # The same id on every attempt: a resend after a crash reads as one message.
+            "message_id": f"<{o.kind.value}.{o.user_id}.{o.key}@{domain}>",
+            "detail": json.dumps(dict(o.detail)) if o.detail is not None else None,
+        }
+        for o in owed
+    ]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(Delivery)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["user_id", "kind", "key"])
+        insert(Delivery).on_conflict_do_nothing(index_elements=["user_id", "kind", "key"]), rows
     )
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from services.models import Account, DeliveryKind, DeliveryStatus, User
 from services.notify.digest import DigestRules
 from services.notify.mailer import sender_domain
-from services.notify.outbox import OutboxRules, owe, sendable_ids
-from services.notify.prompts import PromptRules, candidate_events, why_not_prompted
+from services.notify.outbox import OutboxRules, Owed, owe, sendable_ids
+from services.notify.prompts import PromptRules, candidate_events, prompted_events
 from services.notify.schedule import digest_slot, parse_timezone
 
 __all__ = ["NotifyRules", "plan_due", "recipient_for"]
@@ -51,52 +51,55 @@ def plan_due(session: Session, now: datetime, rules: NotifyRules) -> list[int]:
     duplicates, and sending is decided later by a claim only one sender wins.
     """
     users = list(session.scalars(select(User).order_by(User.id)))
+    with_accounts = set(session.scalars(select(Account.user_id).distinct()))
+    owed: list[Owed] = []
     prompt_users: list[int] = []
     for user in users:
-        if recipient_for(session, user) is None:
-            continue
+        if not user.email and user.id not in with_accounts:
+            continue  # nowhere to send anything
         if user.digests_enabled:
-            _owe_digest(session, user, now, rules)
+            owed.extend(_digest_owed(user, now, rules))
         if user.prompts_enabled:
             prompt_users.append(user.id)
-    for event in candidate_events(session, prompt_users, now, rules.prompt):
-        if why_not_prompted(session, event, now, rules.prompt) is None:
-            owe(
-                session,
-                event.user_id,
-                DeliveryKind.PROMPT,
-                event.fingerprint,
-                event.end + rules.prompt.delay,
-                now,
-                domain=rules.domain,
-                event_id=event.id,
-            )
+    candidates = candidate_events(session, prompt_users, now, rules.prompt)
+    owed.extend(
+        Owed(
+            event.user_id,
+            DeliveryKind.PROMPT,
+            event.fingerprint,
+            event.end + rules.prompt.delay,
+            event_id=event.id,
+        )
+        for event in prompted_events(session, candidates, now, rules.prompt)
+    )
+    owe(session, owed, now, domain=rules.domain)
     session.flush()
     return sendable_ids(session, now, rules.outbox)
 
 
-def _owe_digest(session: Session, user: User, now: datetime, rules: NotifyRules) -> None:
+def _digest_owed(user: User, now: datetime, rules: NotifyRules) -> list[Owed]:
     zone = parse_timezone(user.timezone)
     slot = digest_slot(now, zone, user.digest_weekday, user.digest_hour)
     if slot.due_at > now:
-        return
+        return []
     if now < slot.due_at + rules.catch_up:
-        owe(session, user.id, DeliveryKind.DIGEST, slot.week, slot.due_at, now, domain=rules.domain)
-    elif user.created_at < slot.due_at:
-        # Nobody checked between the hour and the catch-up limit (scheduler down): say so
-        # rather than send at an hour the user did not choose.
-        local = slot.due_at.astimezone(zone)
-        owe(
-            session,
+        return [Owed(user.id, DeliveryKind.DIGEST, slot.week, slot.due_at)]
+    if user.created_at >= slot.due_at:
+        return []
+    # Nobody checked between the hour and the catch-up limit (scheduler down): say so
+    # rather than send at an hour the user did not choose.
+    local = slot.due_at.astimezone(zone)
+    reason = (
+        f"no scheduler ran between {local:%a %d %b %H:%M} ({user.timezone}) "
+        f"and {rules.catch_up.total_seconds() / 3600:g} hours later"
+    )
+    return [
+        Owed(
             user.id,
             DeliveryKind.DIGEST,
             slot.week,
             slot.due_at,
-            now,
-            domain=rules.domain,
             status=DeliveryStatus.MISSED,
-            detail={
-                "reason": f"no scheduler ran between {local:%a %d %b %H:%M} ({user.timezone}) "
-                f"and {rules.catch_up.total_seconds() / 3600:g} hours later"
-            },
+            detail={"reason": reason},
         )
+    ]

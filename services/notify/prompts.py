@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.identity import PUBLIC_MAIL_DOMAINS
-from services.models import Event, EventAttendee, PersonAddress
+from services.models import Event, EventAttendee, OwnerAddress, PersonAddress
 from services.reconnect import load_histories
 from services.users import owner_addresses
 
@@ -19,6 +19,8 @@ __all__ = [
     "PromptRules",
     "build_prompt",
     "candidate_events",
+    "prompted_events",
+    "verdict",
     "why_not_prompted",
 ]
 
@@ -96,16 +98,52 @@ def why_not_prompted(
     session: Session, event: Event, now: datetime, rules: PromptRules
 ) -> str | None:
     """None when `event` earns a prompt at `now`, else the reason it does not (one phrase)."""
+    owners = owner_addresses(session, event.user_id)
+    attendees = list(
+        session.scalars(select(EventAttendee).where(EventAttendee.event_id == event.id))
+    )
+    return verdict(event, attendees, owners, now, rules)
+
+
+def prompted_events(
+    session: Session, events: list[Event], now: datetime, rules: PromptRules
+) -> list[Event]:
+    """The `events` that earn a prompt at `now`; three queries however many there are."""
+    if not events:
+        return []
+    owners: dict[int, set[str]] = {}
+    for user_id, address in session.execute(
+        select(OwnerAddress.user_id, OwnerAddress.address).where(
+            OwnerAddress.user_id.in_({e.user_id for e in events})
+        )
+    ):
+        owners.setdefault(user_id, set()).add(address)
+    attendees: dict[int, list[EventAttendee]] = {}
+    for attendee in session.scalars(
+        select(EventAttendee).where(EventAttendee.event_id.in_([e.id for e in events]))
+    ):
+        attendees.setdefault(attendee.event_id, []).append(attendee)
+    return [
+        e
+        for e in events
+        if verdict(e, attendees.get(e.id, []), owners.get(e.user_id, set()), now, rules) is None
+    ]
+
+
+def verdict(
+    event: Event,
+    attendees: list[EventAttendee],
+    owners: set[str],
+    now: datetime,
+    rules: PromptRules,
+) -> str | None:
+    """`why_not_prompted` for an event whose attendees and owner addresses are at hand."""
     if event.cancelled:
         return "cancelled"
     if event.all_day:
         return "all-day"
     if event.end + rules.delay > now:
         return "not over yet"
-    owners = owner_addresses(session, event.user_id)
-    attendees = list(
-        session.scalars(select(EventAttendee).where(EventAttendee.event_id == event.id))
-    )
     mine = [a for a in attendees if a.address in owners]
     if any(a.response == "declined" for a in mine):
         return "declined"
