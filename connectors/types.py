@@ -7,7 +7,7 @@ into these records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 __all__ = [
@@ -81,6 +81,11 @@ class Attendee:
     response: ResponseStatus = ResponseStatus.NEEDS_ACTION
     is_resource: bool = False
     is_organizer: bool = False
+
+
+# The `occurrence_start` of an event that is not part of a series: its identity is its UID (or
+# provider id) alone, so a moved meeting updates its stored row instead of leaving a copy.
+SINGLE_OCCURRENCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

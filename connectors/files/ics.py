@@ -21,7 +21,14 @@ import recurring_ical_events
 from icalendar import Calendar, Component
 
 from connectors.files.progress import Progress, file_size
-from connectors.types import Address, Attendee, CalendarEvent, ResponseStatus, Unreadable
+from connectors.types import (
+    SINGLE_OCCURRENCE,
+    Address,
+    Attendee,
+    CalendarEvent,
+    ResponseStatus,
+    Unreadable,
+)
 
 __all__ = ["read_ics", "read_ics_bytes"]
 
@@ -116,12 +123,17 @@ def _calendar_events(
         return results
     owner = _owner(calendar)
     cancelled = _text(calendar.get("METHOD")).upper() == "CANCEL"
+    # RFC 5545: a UID names one event; RECURRENCE-ID names an instance of a series. A one-off
+    # is keyed by its UID alone, so a re-export after the meeting moved updates it.
+    recurring = {
+        _text(e.get("UID")) for e in events if "RRULE" in e or "RDATE" in e or "RECURRENCE-ID" in e
+    }
     try:
         occurrences = _expand(calendar, events, window)
     except Exception:  # one broken series fails the whole query
         occurrences = None
     if occurrences is not None:
-        results.extend(_event(o, source, owner, cancelled) for o in occurrences)
+        results.extend(_event(o, source, owner, cancelled, recurring) for o in occurrences)
         return results
     for uid, series in _by_uid(events).items():
         try:
@@ -129,7 +141,7 @@ def _calendar_events(
         except Exception as exc:
             results.append(Unreadable(f"{source}#{uid}", f"cannot expand: {_describe(exc)}"))
             continue
-        results.extend(_event(o, source, owner, cancelled) for o in occurrences)
+        results.extend(_event(o, source, owner, cancelled, recurring) for o in occurrences)
     return results
 
 
@@ -155,7 +167,7 @@ def _by_uid(events: Iterable[Component]) -> dict[str, list[Component]]:
 
 
 def _event(
-    occurrence: Component, source: str, owner: str | None, cancelled: bool
+    occurrence: Component, source: str, owner: str | None, cancelled: bool, recurring: set[str]
 ) -> CalendarEvent | Unreadable:
     uid = _text(occurrence.get("UID"))
     try:
@@ -168,7 +180,13 @@ def _event(
         return CalendarEvent(
             source=source,
             uid=uid,
-            occurrence_start=_utc(recurrence_id.dt) if recurrence_id is not None else start,
+            occurrence_start=(
+                SINGLE_OCCURRENCE
+                if uid not in recurring
+                else _utc(recurrence_id.dt)
+                if recurrence_id is not None
+                else start
+            ),
             start=start,
             end=end,
             summary=_text(occurrence.get("SUMMARY")) or None,

@@ -10,7 +10,13 @@ from typing import Any
 import google.oauth2.credentials
 
 from connectors.google.translate import HTTP_TIMEOUT, authorized_service, execute
-from connectors.types import Address, Attendee, CalendarEvent, ResponseStatus
+from connectors.types import (
+    SINGLE_OCCURRENCE,
+    Address,
+    Attendee,
+    CalendarEvent,
+    ResponseStatus,
+)
 
 __all__ = ["CalendarPage", "CalendarReader", "to_calendar_event"]
 
@@ -43,16 +49,11 @@ def _when(value: dict[str, Any] | None) -> tuple[datetime | None, bool]:
     return None, False
 
 
-# The occurrence key of an event that is not part of a series: a moved meeting keeps it, so it
-# updates its row instead of leaving a stale copy at the old time.
-SINGLE_EVENT = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent | None:
     """A Calendar v3 event (one occurrence: `singleEvents=true`) as a CalendarEvent.
 
     Identity is Google's: the event's id (the series' id, `recurringEventId`, for an instance)
-    with the instance's original start, or SINGLE_EVENT for a one-off. Not the iCalUID, which
+    with the instance's original start, or SINGLE_OCCURRENCE for a one-off. Not the iCalUID, which
     cancelled and deleted events do not carry: Calendar guarantees them only `id` (and an
     instance's `recurringEventId` and `originalStartTime`), so they come back as tombstones
     that mark the stored occurrence cancelled, never dropped and never a new row.
@@ -64,7 +65,7 @@ def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent |
     start, all_day = _when(item.get("start"))
     end, _ = _when(item.get("end"))
     original, _ = _when(item.get("originalStartTime"))
-    occurrence = (original or start) if series else SINGLE_EVENT
+    occurrence = (original or start) if series else SINGLE_OCCURRENCE
     if occurrence is None:
         return None
     cancelled = item.get("status") == "cancelled"
@@ -76,8 +77,8 @@ def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent |
             source=f"gcal:{calendar_id}:{event_id}",
             uid=uid,
             occurrence_start=occurrence,
-            start=original or SINGLE_EVENT,
-            end=original or SINGLE_EVENT,
+            start=original or SINGLE_OCCURRENCE,
+            end=original or SINGLE_OCCURRENCE,
             summary=None,
             all_day=False,
             cancelled=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from services.models import Delivery
+from services.models import Delivery, Event
 from services.users import ensure_user
 from tests.notify.conftest import Clock
 from tests.smtp_server import Received
@@ -194,3 +194,31 @@ def test_a_meeting_moved_after_its_prompt_was_owed_waits_for_the_new_end(
     with runtime.session_factory() as session:
         statuses = sorted(session.scalars(select(Delivery.status)))
     assert statuses == ["sent", "sent", "sent"]
+
+
+def test_a_one_off_meeting_moved_in_a_re_exported_calendar_is_one_meeting(
+    mail_runtime: Runtime, smtp: tuple[int, Received], tmp_path: Path
+) -> None:
+    # RFC 5545: the UID names the event; a re-export after the move carries the new DTSTART.
+    _, received = smtp
+    intro = _event(
+        "intro-9", "Intro with Acme", DAY + timedelta(hours=10), 1, _attendees("jane@acme.example")
+    )
+    path = _setup(mail_runtime, tmp_path, _calendar(intro))
+    path.write_text(
+        _calendar(
+            intro.replace(
+                _stamp(DAY + timedelta(hours=10)), _stamp(DAY + timedelta(hours=16))
+            ).replace(_stamp(DAY + timedelta(hours=11)), _stamp(DAY + timedelta(hours=17)))
+        )
+    )
+    run_cli(mail_runtime.settings, "import", str(path), "--me", ME)
+    with mail_runtime.session_factory() as session:
+        starts = session.scalars(select(Event.start)).all()
+    assert starts == [DAY + timedelta(hours=16)]
+    clock = Clock(DAY + timedelta(hours=11, minutes=35))
+    runtime = replace(mail_runtime, clock=clock)
+    assert run_due_now(runtime) == []
+    clock.now = DAY + timedelta(hours=17, minutes=35)
+    assert run_due_now(runtime) == ["sent"]
+    assert len(received.to(ME)) == 1
