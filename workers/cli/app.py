@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,15 @@ from services.config import Settings
 from services.errors import AppError, InvalidInput
 from workers.runtime import Runtime, build_runtime
 
-__all__ = ["app", "console", "err_console", "main", "open_runtime", "parse_as_of"]
+__all__ = [
+    "app",
+    "console",
+    "err_console",
+    "main",
+    "open_runtime",
+    "parse_as_of",
+    "parse_span",
+]
 
 app = typer.Typer(
     name="keepwarm",
@@ -49,6 +58,18 @@ def parse_as_of(value: str | None, option: str = "--as-of") -> datetime:
     except ValueError:
         raise UsageError(f"{option}: expected a date as YYYY-MM-DD, got {value!r}") from None
     return datetime.combine(day, time.min, UTC) + timedelta(days=1) - timedelta(microseconds=1)
+
+
+_SPAN = re.compile(r"^(\d+)\s*([dwmy])$")
+_SPAN_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+def parse_span(value: str, option: str) -> timedelta:
+    """A span like 2w, 1m, 3m or 10d; raises UsageError naming `option`."""
+    match = _SPAN.match(value.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(f"{option}: expected a span like 2w, 1m or 3m, got {value!r}")
+    return timedelta(days=int(match.group(1)) * _SPAN_DAYS[match.group(2)])
 
 
 def load_settings() -> Settings:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -12,15 +11,13 @@ from services.jobs import unit_of_work
 from services.lifecycle import record_action
 from services.models import Action
 from services.users import ensure_user
-from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
+from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
 
 Address = Annotated[str, typer.Argument(help="any address of the person")]
 On = Annotated[
     str | None,
     typer.Option("--on", metavar="YYYY-MM-DD", help="when it happened (default: now)"),
 ]
-_SPAN = re.compile(r"^(\d+)\s*([dwmy])$")
-_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 
 def _answer(
@@ -55,12 +52,8 @@ def snooze_command(
     if (for_ is None) == (until is None):
         raise UsageError("snooze: give exactly one of --for (e.g. 2w, 1m, 3m) or --until DATE")
     if for_ is not None:
-        match = _SPAN.match(for_.strip().lower())
-        if not match or int(match.group(1)) == 0:
-            raise UsageError(f"--for: expected a span like 2w, 1m or 3m, got {for_!r}")
-        start = parse_as_of(on, "--on")
-        span = timedelta(days=int(match.group(1)) * _DAYS[match.group(2)])
-        _answer(address, Action.SNOOZE, on, until=start + span)
+        span = parse_span(for_, "--for")
+        _answer(address, Action.SNOOZE, on, until=parse_as_of(on, "--on") + span)
     else:
         _answer(address, Action.SNOOZE, on, until_text=until)
 

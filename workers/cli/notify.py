@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,14 +23,12 @@ from services.notify.schedule import WEEKDAYS, parse_timezone, parse_weekday
 from services.notify.send import PROMPT_REASON, digest_reason_line, send_delivery
 from services.notify.views import delivery_history, prompt_list
 from services.users import ensure_user
-from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
+from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
 from workers.runtime import Runtime
 
 __all__ = ["run_due_now", "write_digest_preview", "write_meeting_prompt"]
 
 Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
-_SPAN = re.compile(r"^(\d+)\s*([dwm])$")
-_DAYS = {"d": 1, "w": 7, "m": 30}
 
 
 def _emit_json(data: Any) -> None:
@@ -276,11 +273,8 @@ def follow_up_command(
     reason: Annotated[str | None, typer.Option("--reason", help="what about")] = None,
 ) -> None:
     """Be reminded of someone in the digest, unless you are in touch before then."""
-    match = _SPAN.match(in_.strip().lower())
-    if not match or int(match.group(1)) == 0:
-        raise UsageError(f"--in: expected a span like 1w, 2w or 1m, got {in_!r}")
     now = datetime.now(UTC)
-    due = now + timedelta(days=int(match.group(1)) * _DAYS[match.group(2)])
+    due = now + parse_span(in_, "--in")
     with open_runtime() as runtime, unit_of_work(runtime.session_factory) as uow:
         user_id = ensure_user(uow.session).id
         person_id = person_for_address(uow.session, user_id, address)
