@@ -73,9 +73,14 @@ def add_follow_up(
 
 
 def open_follow_ups(
-    session: Session, user_id: int, as_of: datetime, *, due_only: bool = True
+    session: Session,
+    user_id: int,
+    as_of: datetime,
+    *,
+    due_only: bool = True,
+    person_id: int | None = None,
 ) -> list[OpenFollowUp]:
-    """Follow-ups open at `as_of`, earliest due first.
+    """Follow-ups open at `as_of` (of one person, if given), earliest due first.
 
     Resolved is read, not stored: any interaction with the person after the follow-up was set
     (and by `as_of`) closes it, so mail that arrives in a late sync resolves it too.
@@ -96,6 +101,8 @@ def open_follow_ups(
     )
     if due_only:
         query = query.where(FollowUp.due_at <= as_of)
+    if person_id is not None:
+        query = query.where(FollowUp.person_id == person_id)
     return [
         OpenFollowUp(f.id, f.person_id, f.created_at, f.due_at, f.reason)
         for f in session.scalars(query.order_by(FollowUp.due_at, FollowUp.id))

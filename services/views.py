@@ -148,11 +148,7 @@ def contact_detail(session: Session, user_id: int, address: str, as_of: datetime
 
 
 def _notes_json(session: Session, user_id: int, person_id: int, as_of: datetime) -> dict[str, Any]:
-    follow_ups = [
-        f
-        for f in open_follow_ups(session, user_id, as_of, due_only=False)
-        if f.person_id == person_id
-    ]
+    follow_ups = open_follow_ups(session, user_id, as_of, due_only=False, person_id=person_id)
     return {
         "notes": [
             {"at": _iso(n.at), "text": n.text}

@@ -33,6 +33,7 @@ __all__ = [
     "SYNC_ALL",
     "Queue",
     "build_actors",
+    "send_owed",
 ]
 
 SYNC_ACCOUNT = "sync.account"
@@ -118,18 +119,23 @@ def _notify_tick(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
     return tick
 
 
+def send_owed(runtime: Runtime, delivery_id: int) -> str:
+    """Send one owed email with this runtime's mail transport, signer, rules and clock."""
+    return send_delivery(
+        runtime.session_factory,
+        delivery_id,
+        runtime.mail_transport(),
+        runtime.link_signer(),
+        runtime.notify_rules,
+        runtime.clock,
+    )
+
+
 def _notify_send(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
     def send(delivery_id: int) -> None:
         # Retries are the outbox's (a failed send gets a retry time the next tick acts on),
         # so this actor never raises for a mail server's refusal.
-        send_delivery(
-            runtime.session_factory,
-            delivery_id,
-            runtime.mail_transport(),
-            runtime.link_signer(),
-            runtime.notify_rules,
-            runtime.clock,
-        )
+        send_owed(runtime, delivery_id)
 
     return send
 

@@ -14,6 +14,7 @@ from services.reconnect import load_histories
 from services.users import owner_addresses
 
 __all__ = [
+    "NOT_OVER",
     "MeetingPrompt",
     "PromptPerson",
     "PromptRules",
@@ -23,6 +24,10 @@ __all__ = [
     "verdict",
     "why_not_prompted",
 ]
+
+
+# The one reason that changes with time alone: a meeting (maybe moved later) not yet over.
+NOT_OVER = "not over yet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +148,7 @@ def verdict(
     if event.all_day:
         return "all-day"
     if event.end + rules.delay > now:
-        return "not over yet"
+        return NOT_OVER
     mine = [a for a in attendees if a.address in owners]
     if any(a.response == "declined" for a in mine):
         return "declined"

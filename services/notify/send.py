@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from services.notify import outbox
 from services.notify.digest import compose_digest
 from services.notify.mailer import MailTransport, SendFailed, build_message
 from services.notify.plan import NotifyRules, recipient_for
-from services.notify.prompts import build_prompt, why_not_prompted
+from services.notify.prompts import NOT_OVER, build_prompt, why_not_prompted
 from services.notify.render import (
     LinkMaker,
     RenderedEmail,
@@ -75,6 +76,16 @@ def digest_reason_line(user: User) -> str:
 PROMPT_REASON = "keepwarm sends this after small meetings with people outside your own domain."
 
 
+@dataclass(frozen=True, slots=True)
+class _Composed:
+    """What to do with a claimed delivery: send `email`, skip it, or hand it back."""
+
+    detail: dict[str, Any]
+    email: RenderedEmail | None = None
+    variant: str | None = None  # what is sent: "digest" | "stale" | "prompt"
+    not_before: datetime | None = None  # a meeting moved later: not due until then
+
+
 def _compose(
     session: Session,
     delivery: Delivery,
@@ -82,36 +93,31 @@ def _compose(
     now: datetime,
     rules: NotifyRules,
     links: LinkMaker,
-) -> tuple[RenderedEmail, str, dict[str, Any]] | tuple[None, str, dict[str, Any]]:
-    """The email to send, its variant and what to record; (None, status, detail) for no email."""
+) -> _Composed:
     zone = parse_timezone(user.timezone)
     if delivery.kind == DeliveryKind.DIGEST.value:
         if not user.digests_enabled:
-            return None, DeliveryStatus.SKIPPED.value, {"reason": "digests turned off"}
+            return _Composed({"reason": "digests turned off"})
         reasons = stale_reasons(session, user.id, now, rules.stale_after)
         if reasons:
             email = render_stale(reasons, links, digest_reason_line(user))
-            return email, "stale", {"reasons": reasons}
+            return _Composed({"reasons": reasons}, email, "stale")
         digest = compose_digest(session, user.id, now, rules.digest)
         email = render_digest(digest, links, zone, digest_reason_line(user))
-        return email, "digest", {"people": [i.address for i in digest.items]}
+        return _Composed({"people": [i.address for i in digest.items]}, email, "digest")
     event = session.get(Event, delivery.event_id) if delivery.event_id is not None else None
     if not user.prompts_enabled:
-        return None, DeliveryStatus.SKIPPED.value, {"reason": "prompts turned off"}
+        return _Composed({"reason": "prompts turned off"})
     if event is None:
-        return None, DeliveryStatus.SKIPPED.value, {"reason": "the meeting was removed"}
+        return _Composed({"reason": "the meeting was removed"})
     why_not = why_not_prompted(session, event, now, rules.prompt)
-    if why_not == "not over yet":
-        return (
-            None,
-            DeliveryStatus.PENDING.value,
-            {"due_at": (event.end + rules.prompt.delay).isoformat()},
-        )
+    if why_not == NOT_OVER:
+        return _Composed({}, not_before=event.end + rules.prompt.delay)
     if why_not is not None:
-        return None, DeliveryStatus.SKIPPED.value, {"reason": why_not}
+        return _Composed({"reason": why_not})
     prompt = build_prompt(session, event)
     email = render_prompt(prompt, links, zone, PROMPT_REASON)
-    return email, "prompt", {"people": [p.address for p in prompt.people]}
+    return _Composed({"people": [p.address for p in prompt.people]}, email, "prompt")
 
 
 def send_delivery(
@@ -139,26 +145,28 @@ def send_delivery(
             assert user is not None
             recipient = recipient_for(session, user)
             links = LinkMaker(signer, rules.public_url, user.id)
-            email, variant, detail = _compose(session, delivery, user, now, rules, links)
+            composed = _compose(session, delivery, user, now, rules, links)
             message_id = delivery.message_id
     except Exception as exc:  # a bug must not leave the claim hanging unreported
         with session_factory() as session, session.begin():
             outbox.fail(session, delivery_id, now, f"could not compose: {exc!r}", rules.outbox)
         raise
+    if composed.not_before is not None:
+        with session_factory() as session, session.begin():
+            outbox.release(session, delivery_id, composed.not_before)
+        return "not due"
+    email = composed.email
     if email is None:
         with session_factory() as session, session.begin():
-            if variant == DeliveryStatus.PENDING.value:
-                outbox.release(session, delivery_id, datetime.fromisoformat(detail["due_at"]))
-                return "not due"
             outbox.complete(
                 session,
                 delivery_id,
                 now,
                 recipient=recipient,
-                detail=detail,
-                status=DeliveryStatus(variant),
+                detail=composed.detail,
+                status=DeliveryStatus.SKIPPED,
             )
-        return variant
+        return DeliveryStatus.SKIPPED.value
     if recipient is None:
         with session_factory() as session, session.begin():
             outbox.fail(
@@ -187,6 +195,11 @@ def send_delivery(
         return "retry" if retry else "failed"
     with session_factory() as session, session.begin():
         outbox.complete(
-            session, delivery_id, clock(), recipient=recipient, variant=variant, detail=detail
+            session,
+            delivery_id,
+            clock(),
+            recipient=recipient,
+            variant=composed.variant,
+            detail=composed.detail,
         )
     return "sent"

@@ -20,9 +20,10 @@ from services.notify.plan import plan_due, recipient_for
 from services.notify.prompts import build_prompt, candidate_events, why_not_prompted
 from services.notify.render import LinkMaker, render_digest, render_prompt
 from services.notify.schedule import WEEKDAYS, parse_timezone, parse_weekday
-from services.notify.send import PROMPT_REASON, digest_reason_line, send_delivery
+from services.notify.send import PROMPT_REASON, digest_reason_line
 from services.notify.views import delivery_history, prompt_list
 from services.users import ensure_user
+from workers.actors import send_owed
 from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
 from workers.runtime import Runtime
 
@@ -81,20 +82,9 @@ def write_meeting_prompt(runtime: Runtime, as_of: datetime, out: Path) -> str | 
 
 def run_due_now(runtime: Runtime) -> list[str]:
     """One scheduler tick done here: owe what is due and send it (embedded mode, tests)."""
-    rules = runtime.notify_rules
     with unit_of_work(runtime.session_factory) as uow:
-        due = plan_due(uow.session, runtime.clock(), rules)
-    return [
-        send_delivery(
-            runtime.session_factory,
-            delivery_id,
-            runtime.mail_transport(),
-            runtime.link_signer(),
-            rules,
-            runtime.clock,
-        )
-        for delivery_id in due
-    ]
+        due = plan_due(uow.session, runtime.clock(), runtime.notify_rules)
+    return [send_owed(runtime, delivery_id) for delivery_id in due]
 
 
 def _apply_schedule(
