@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.clock import Clock, system_clock
 from services.errors import AppError, InvalidInput
 from services.lifecycle import record_person_action
 from services.models import Action, Event, Person, PersonAddress, UsedLink, User
@@ -97,12 +98,30 @@ class LinkedTarget:
     event_id: int | None
 
 
-class LinkSigner:
-    """Makes and checks link tokens with one secret and one lifetime."""
+class _ClockSigner(TimestampSigner):
+    """itsdangerous's timestamp signer, reading the time from our clock instead of time.time()."""
 
-    def __init__(self, secret: str, max_age: timedelta) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt=_SALT)
+    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock().timestamp())
+
+
+class LinkSigner:
+    """Makes and checks link tokens with one secret, one lifetime and one clock.
+
+    Signing and verifying read the same clock, so a link's age is measured on one time line
+    (a test's fixed clock, or the system's).
+    """
+
+    def __init__(self, secret: str, max_age: timedelta, clock: Clock = system_clock) -> None:
+        self._serializer = URLSafeTimedSerializer(
+            secret, salt=_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
+        )
         self.max_age = max_age
+        self.clock = clock
 
     def token(
         self,
@@ -129,7 +148,7 @@ class LinkSigner:
         except BadSignature:
             raise LinkError("this link is not valid (altered or not from this server)") from None
         target = self._target(data)
-        age = (now or datetime.now(UTC)) - signed_at
+        age = (now or self.clock()) - signed_at
         if target.action not in UNSUBSCRIBE and age > self.max_age:
             raise LinkExpired("this link has expired; newer emails carry fresh ones")
         return target

@@ -19,12 +19,27 @@ import redis
 
 from services.config import Settings
 from services.db import make_engine, migrate
+from tests.shifted import start_shift
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO / "tests" / "data"
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """KEEPWARM_TEST_CLOCK_SHIFT_DAYS=N runs the suite with this process's clock N days ahead.
+
+    Proof that no test builds its expectations from the wall clock: every date a test checks
+    comes from an injected clock or from the data, so the suite passes on any day.
+    """
+    start_shift()  # child processes follow through tests.shifted.python_command
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days = os.environ.get("KEEPWARM_TEST_CLOCK_SHIFT_DAYS")
+    return f"clock shifted {days} days ahead (KEEPWARM_TEST_CLOCK_SHIFT_DAYS)" if days else None
 
 
 def _unavailable(what: str, why: object) -> None:

@@ -107,8 +107,8 @@ class Runtime:
         """
         max_age = timedelta(days=self.settings.link_max_age_days)
         if self.settings.secret_key is not None:
-            return LinkSigner(self.settings.secret_key.get_secret_value(), max_age)
-        return LinkSigner(_home_secret(self.settings.home), max_age)
+            return LinkSigner(self.settings.secret_key.get_secret_value(), max_age, self.clock)
+        return LinkSigner(_home_secret(self.settings.home), max_age, self.clock)
 
     @property
     def notify_rules(self) -> NotifyRules:

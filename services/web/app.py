@@ -14,8 +14,6 @@ one 410, a used one 409, an unknown path 404; never a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import FastAPI, Form, Request
@@ -28,6 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.clock import Clock
 from services.errors import AppError, Conflict, InvalidInput, NotFound
 from services.jobs import unit_of_work
 from services.links import (
@@ -70,10 +69,6 @@ _ERROR_PAGES: tuple[tuple[type[AppError], int, str], ...] = (
 _HTTP_HEADLINES = {404: "Page not found", 405: "Not allowed here"}
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _note_problem(text: str | None) -> str | None:
     """Why `text` cannot be saved as a note (the rules of services.notes.add_note), or None."""
     stripped = (text or "").strip()
@@ -108,13 +103,15 @@ class _PrivateHeaders:
 def create_app(
     session_factory: sessionmaker[Session],
     signer: LinkSigner,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """The link server over `session_factory`, checking tokens with `signer`.
 
     Each POST is one unit of work: the link's nonce and its change commit together or not at
-    all. `clock` is what "now" is when a link acts (tests fix it).
+    all. `clock` is what "now" is when a link acts; it defaults to the signer's, so a link's
+    age and its effect are read off one clock.
     """
+    now: Clock = clock or signer.clock
     # No OpenAPI or docs pages: this is not the API, only the pages the email links open.
     app = FastAPI(title="keepwarm links", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(_PrivateHeaders)
@@ -122,7 +119,7 @@ def create_app(
     def verify(token: str, *, unsubscribe: bool) -> LinkedTarget:
         # An unsubscribe token only works under /u/ and an action token only under /a/, so a
         # repeated POST is read the way its path promises (200 there, 409 here).
-        target = signer.verify(token, clock())
+        target = signer.verify(token, now())
         if (target.action in _UNSUBSCRIBE) != unsubscribe:
             raise LinkError("this link is not valid here (altered or not from this server)")
         return target
@@ -166,7 +163,7 @@ def create_app(
             return note_page(what(target), text or "", problem)
         try:
             with unit_of_work(session_factory) as uow:
-                outcome = apply_link(uow.session, target, clock(), note_text=text)
+                outcome = apply_link(uow.session, target, now(), note_text=text)
         except LinkUsed:
             return already(target, 409)
         except InvalidInput as exc:
@@ -193,7 +190,7 @@ def create_app(
         target = verify(token, unsubscribe=True)
         try:
             with unit_of_work(session_factory) as uow:
-                outcome = apply_link(uow.session, target, clock())
+                outcome = apply_link(uow.session, target, now())
         except LinkUsed:
             return already(target, 200)
         return done_page(target.action, outcome)

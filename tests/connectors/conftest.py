@@ -4,6 +4,7 @@ clock (for the sandbox's own tests and the Google connector's)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,13 @@ _DEFAULT_SEEDS = [
     DATA / "takeout" / "All mail Including Spam and Trash.mbox",
     DATA / "ics" / "icaljs" / "recur_instances.ics",
 ]
+
+# The window the sandbox expands recurring events over: fixed, so an unbounded series gives the
+# same instances on any day the suite runs (the sandbox's default follows the wall clock).
+CALENDAR_WINDOW = (
+    datetime(2026, 11, 30, tzinfo=UTC) - timedelta(days=365 * 30),
+    datetime(2026, 11, 30, tzinfo=UTC) + timedelta(days=365),
+)
 
 
 @pytest.fixture
@@ -48,6 +56,7 @@ def make_sandbox(clock: ManualClock) -> Iterator[Callable[..., GoogleSandbox]]:
 
     def make(*seeds: Path, **options: Any) -> GoogleSandbox:
         options.setdefault("clock", clock)
+        options.setdefault("calendar_window", CALENDAR_WINDOW)
         options.setdefault("quota_units_per_second", 10**9)
         options.setdefault("calendar_requests_per_second", 10**9)
         sandbox = GoogleSandbox(list(seeds) or _DEFAULT_SEEDS, **options).start()

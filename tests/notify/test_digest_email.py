@@ -227,7 +227,7 @@ def test_following_a_digest_link_changes_the_suggestion_once(
 
 def test_action_links_expire_but_unsubscribe_links_do_not(mail_runtime: Runtime) -> None:
     signer = mail_runtime.link_signer()
-    later = datetime.now(UTC) + signer.max_age + timedelta(days=1)
+    later = mail_runtime.clock() + signer.max_age + timedelta(days=1)
     done = signer.token(1, LinkAction.DONE, person_id=5)
     leave = signer.token(1, LinkAction.UNSUBSCRIBE_DIGEST)
     assert signer.verify(done).action is LinkAction.DONE

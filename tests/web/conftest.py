@@ -61,7 +61,7 @@ def site(any_settings: Settings) -> Iterator[Site]:
             other_user_id = ensure_user(uow.session, "someone-else").id
             jane = add_contact(uow.session, user_id, "Jane Doe", "jane@example.com")
             bob = add_contact(uow.session, other_user_id, "Bob Roe", "bob@example.org")
-        signer = LinkSigner(SECRET, MAX_AGE)
+        signer = LinkSigner(SECRET, MAX_AGE, clock=lambda: NOW)
         app = create_app(runtime.session_factory, signer, clock=lambda: NOW)
         # No redirects followed: RFC 8058 senders do not follow them, so none may be needed.
         with TestClient(app, follow_redirects=False) as client:

@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +18,7 @@ from services.jobs import unit_of_work
 from services.links import LinkAction, link_url
 from services.models import LifecycleEvent
 from services.users import ensure_user
+from tests.shifted import python_command
 from tests.web.helpers import add_contact
 from tests.workers.cli_helpers import REPO, settings_env
 from workers.runtime import build_runtime
@@ -85,7 +85,7 @@ def test_keepwarm_serve_answers_a_link_and_stops_cleanly(any_settings: Settings)
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         env.update({k: v for k, v in settings_env(any_settings).items() if v is not None})
         server = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "serve", "--port", str(port)],
+            python_command("-m", "workers.cli", "serve", "--port", str(port)),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

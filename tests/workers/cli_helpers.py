@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
 from services.config import Settings
+from tests.shifted import python_command
 from workers.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def run_process(settings: Settings, *args: str) -> subprocess.CompletedProcess[s
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({k: v for k, v in settings_env(settings).items() if v is not None})
     return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
+        python_command("-m", "workers.cli", *args),
         capture_output=True,
         text=True,
         env=env,

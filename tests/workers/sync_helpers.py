@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from services.config import Settings
 from services.db import make_engine
 from services.models import Account, Message, SyncRun
 from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
+from tests.shifted import python_command
 from tests.workers.cli_helpers import REPO, run_cli, run_json, settings_env
 
 T = TypeVar("T")
@@ -152,7 +152,7 @@ def spawn(
     full = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     full.update({k: v for k, v in settings_env(settings).items() if v is not None})
     full.update(env)
-    command = [sys.executable, "-m", "workers.cli", *args]
+    command = python_command("-m", "workers.cli", *args)
     if log is None:
         return subprocess.Popen(
             command, cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

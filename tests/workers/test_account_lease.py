@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
 import redis
 
+from tests.shifted import python_command
 from tests.workers.cli_helpers import REPO
 from tests.workers.sync_helpers import wait_for
 from workers.locks import LeaseLost, RedisLocks
@@ -46,7 +46,7 @@ def test_a_killed_holders_lease_is_free_once_its_liveness_lapses(
     client: redis.Redis, redis_url: tuple[str, str]
 ) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_FOREVER, *redis_url],
+        python_command("-c", _HOLD_FOREVER, *redis_url),
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,

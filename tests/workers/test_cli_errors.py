@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.config import Settings
+from tests.shifted import python_command
 from tests.workers.cli_helpers import run_process
 
 
@@ -54,11 +55,10 @@ def test_unknown_contact(embedded_settings: Settings) -> None:
 def test_bad_setting_names_the_variable(embedded_settings: Settings) -> None:
     import os
     import subprocess
-    import sys
 
     env = dict(os.environ, KEEPWARM_HOME=str(embedded_settings.home), KEEPWARM_FLOOR_MONTHS="-1")
     proc = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "suggestions"],
+        python_command("-m", "workers.cli", "suggestions"),
         capture_output=True,
         text=True,
         env=env,

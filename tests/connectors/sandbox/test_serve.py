@@ -6,11 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from urllib.request import Request, urlopen
 
 from tests.connectors.sandbox.conftest import ENRON, OWNER
+from tests.shifted import python_command
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -23,7 +23,7 @@ def test_serve_prints_how_to_connect_and_stops_on_ctrl_c() -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
+        python_command("-c", code), cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None
