@@ -38,15 +38,15 @@ sys.path.insert(0, str(REPO))
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from connectors.sandbox.google import GoogleSandbox  # noqa: E402
-from services.config import Settings  # noqa: E402
-from services.crypto import TokenCipher  # noqa: E402
-from services.jobs import Job  # noqa: E402
-from services.models import Account, Message  # noqa: E402
-from workers.actors import SYNC_ACCOUNT  # noqa: E402
-from workers.broker import background  # noqa: E402
-from workers.cli.accounts import connect_google  # noqa: E402
-from workers.runtime import Runtime, build_runtime  # noqa: E402
+from keepwarm.connectors.sandbox.google import GoogleSandbox  # noqa: E402
+from keepwarm.services.core.config import Settings  # noqa: E402
+from keepwarm.services.core.crypto import TokenCipher  # noqa: E402
+from keepwarm.services.core.jobs import Job  # noqa: E402
+from keepwarm.services.models import Account, Message  # noqa: E402
+from keepwarm.services.runtime import Runtime, build_runtime  # noqa: E402
+from keepwarm.workers.actors import SYNC_ACCOUNT  # noqa: E402
+from keepwarm.workers.broker import background  # noqa: E402
+from keepwarm.workers.cli.accounts import connect_google  # noqa: E402
 
 DEFAULT = REPO.parent / "shared" / "data" / "enron" / "delainey-d"
 # Everything: the moved copies carry Enron's 1979 placeholder dates into the 1980s.

@@ -58,9 +58,9 @@ def bare_parse(files: list[Path]) -> float:
 def child(home: Path, mailbox: Path) -> None:
     """Run inside a fresh process: import + derive, print timings as JSON."""
     sys.path.insert(0, str(REPO))
-    from services.config import Settings
-    from workers.cli.importing import run_import
-    from workers.runtime import build_runtime
+    from keepwarm.services.core.config import Settings
+    from keepwarm.services.runtime import build_runtime
+    from keepwarm.workers.cli.importing import run_import
 
     runtime = build_runtime(Settings(home=home))
     start = time.perf_counter()

@@ -22,10 +22,10 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 
-from services.config import Settings  # noqa: E402
-from services.models import Message  # noqa: E402
-from workers.cli.importing import run_import  # noqa: E402
-from workers.runtime import build_runtime  # noqa: E402
+from keepwarm.services.core.config import Settings  # noqa: E402
+from keepwarm.services.models import Message  # noqa: E402
+from keepwarm.services.runtime import build_runtime  # noqa: E402
+from keepwarm.workers.cli.importing import run_import  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 

@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO))
 import psycopg  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
-from services.db import make_engine, make_session_factory, migrate  # noqa: E402
-from services.fingerprints import _digest  # noqa: E402
-from services.models import Event, EventAttendee, OwnerAddress, User  # noqa: E402
-from services.notify.plan import NotifyRules, plan_due  # noqa: E402
+from keepwarm.services.core.db import make_engine, make_session_factory, migrate  # noqa: E402
+from keepwarm.services.mail.fingerprints import _digest  # noqa: E402
+from keepwarm.services.models import Event, EventAttendee, OwnerAddress, User  # noqa: E402
+from keepwarm.services.notify.plan import NotifyRules, plan_due  # noqa: E402
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney", "UTC")
 NOW = datetime(2026, 11, 23, 8, 2, tzinfo=UTC)  # a Monday, just after 08:00 UTC

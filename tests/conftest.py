@@ -17,8 +17,8 @@ import psycopg
 import pytest
 import redis
 
-from services.config import Settings
-from services.db import make_engine, migrate
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.db import make_engine, migrate
 from tests.shifted import start_shift
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

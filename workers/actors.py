@@ -16,15 +16,15 @@ from typing import Any
 import dramatiq
 from sqlalchemy import select
 
-from connectors.errors import AuthExpired, RateLimited
-from services import derivation
-from services.importing import DERIVE_ACTOR
-from services.jobs import Job, JobSink, unit_of_work
-from services.models import Account, AccountStatus
-from services.notify.plan import plan_due
-from services.notify.send import send_delivery
-from services.sync import Sources, sync_account
-from workers.runtime import Runtime
+from keepwarm.connectors.errors import AuthExpired, RateLimited
+from keepwarm.services.accounts.sync import Sources, sync_account
+from keepwarm.services.core.jobs import Job, JobSink, unit_of_work
+from keepwarm.services.mail import derivation
+from keepwarm.services.mail.importing import DERIVE_ACTOR
+from keepwarm.services.models import Account, AccountStatus
+from keepwarm.services.notify.plan import plan_due
+from keepwarm.services.notify.send import send_delivery
+from keepwarm.services.runtime import Runtime
 
 __all__ = [
     "NOTIFY_SEND",

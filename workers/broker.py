@@ -10,16 +10,16 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
-from services.jobs import Job
-from workers.actors import Queue, build_actors
-from workers.runtime import Runtime
+from keepwarm.services.core.jobs import Job
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.actors import Queue, build_actors
 
 __all__ = ["Background", "BrokerSink", "background", "enqueue_only"]
 
 
 @dataclass(frozen=True)
 class BrokerSink:
-    """Sends committed jobs to their actors (the `JobSink` of services.jobs)."""
+    """Sends committed jobs to their actors (the `JobSink` of keepwarm.services.core.jobs)."""
 
     actors: dict[str, dramatiq.Actor[..., None]]
 

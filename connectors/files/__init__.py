@@ -10,7 +10,7 @@ Only headers are read. Modules, one idea each:
 - `folders`, `walk`, `progress`: folder names and the sent-folder rule, sorted walks, progress
 """
 
-from connectors.files.detect import SourceKind, detect_kind
-from connectors.files.reader import read_paths, total_bytes
+from keepwarm.connectors.files.detect import SourceKind, detect_kind
+from keepwarm.connectors.files.reader import read_paths, total_bytes
 
 __all__ = ["SourceKind", "detect_kind", "read_paths", "total_bytes"]

@@ -9,9 +9,9 @@ import zlib
 from enum import StrEnum
 from pathlib import Path
 
-from connectors.errors import SourceMissing, UnknownFormat
-from connectors.files.headers import parse_header_block, read_header_block
-from connectors.types import MailMessage
+from keepwarm.connectors.errors import SourceMissing, UnknownFormat
+from keepwarm.connectors.files.headers import parse_header_block, read_header_block
+from keepwarm.connectors.types import MailMessage
 
 __all__ = ["SourceKind", "detect_kind", "file_kind", "is_maildir"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from connectors.files.headers import parse_header_block, read_header_block
-from connectors.files.progress import Progress, file_size
-from connectors.types import MailMessage, Unreadable
+from keepwarm.connectors.files.headers import parse_header_block, read_header_block
+from keepwarm.connectors.files.progress import Progress, file_size
+from keepwarm.connectors.types import MailMessage, Unreadable
 
 __all__ = ["read_message_file"]
 

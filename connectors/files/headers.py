@@ -19,8 +19,8 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Protocol, TypeAlias
 
-from connectors.files.folders import is_sent_folder, is_sent_label
-from connectors.types import Address, MailMessage, Unreadable
+from keepwarm.connectors.files.folders import is_sent_folder, is_sent_label
+from keepwarm.connectors.types import Address, MailMessage, Unreadable
 
 __all__ = [
     "HEADER_LIMIT",

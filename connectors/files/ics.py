@@ -20,8 +20,8 @@ from typing import Any
 import recurring_ical_events
 from icalendar import Calendar, Component
 
-from connectors.files.progress import Progress, file_size
-from connectors.types import (
+from keepwarm.connectors.files.progress import Progress, file_size
+from keepwarm.connectors.types import (
     SINGLE_OCCURRENCE,
     Address,
     Attendee,

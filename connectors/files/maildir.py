@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from connectors.files.eml import read_message_file
-from connectors.files.folders import folder_name
-from connectors.files.progress import Progress
-from connectors.files.walk import list_folder
-from connectors.types import MailMessage, Unreadable
+from keepwarm.connectors.files.eml import read_message_file
+from keepwarm.connectors.files.folders import folder_name
+from keepwarm.connectors.files.progress import Progress
+from keepwarm.connectors.files.walk import list_folder
+from keepwarm.connectors.types import MailMessage, Unreadable
 
 __all__ = ["maildir_files", "read_maildir"]
 

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from connectors.files.headers import HEADER_LIMIT, parse_header_block
-from connectors.files.progress import Progress, file_size
-from connectors.types import MailMessage, Unreadable
+from keepwarm.connectors.files.headers import HEADER_LIMIT, parse_header_block
+from keepwarm.connectors.files.progress import Progress, file_size
+from keepwarm.connectors.types import MailMessage, Unreadable
 
 __all__ = ["read_mbox", "split_mbox"]
 

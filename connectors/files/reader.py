@@ -6,14 +6,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from connectors.files.detect import SourceKind, detect_kind
-from connectors.files.eml import read_message_file
-from connectors.files.ics import read_ics
-from connectors.files.maildir import maildir_files, read_maildir
-from connectors.files.mbox import read_mbox
-from connectors.files.progress import Progress, file_size, no_progress
-from connectors.files.tree import read_tree, tree_files
-from connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.connectors.files.detect import SourceKind, detect_kind
+from keepwarm.connectors.files.eml import read_message_file
+from keepwarm.connectors.files.ics import read_ics
+from keepwarm.connectors.files.maildir import maildir_files, read_maildir
+from keepwarm.connectors.files.mbox import read_mbox
+from keepwarm.connectors.files.progress import Progress, file_size, no_progress
+from keepwarm.connectors.files.tree import read_tree, tree_files
+from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
 
 __all__ = ["read_paths", "total_bytes"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from connectors.files.detect import SourceKind, file_kind
-from connectors.files.eml import read_message_file
-from connectors.files.folders import folder_name
-from connectors.files.ics import Window, read_ics
-from connectors.files.mbox import read_mbox
-from connectors.files.progress import Progress, file_size
-from connectors.files.walk import iter_files
-from connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.connectors.files.detect import SourceKind, file_kind
+from keepwarm.connectors.files.eml import read_message_file
+from keepwarm.connectors.files.folders import folder_name
+from keepwarm.connectors.files.ics import Window, read_ics
+from keepwarm.connectors.files.mbox import read_mbox
+from keepwarm.connectors.files.progress import Progress, file_size
+from keepwarm.connectors.files.walk import iter_files
+from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
 
 __all__ = ["read_tree", "tree_files"]
 

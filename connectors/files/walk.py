@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from connectors.files.folders import natural_key
-from connectors.types import Unreadable
+from keepwarm.connectors.files.folders import natural_key
+from keepwarm.connectors.types import Unreadable
 
 __all__ = ["iter_files", "list_folder"]
 

@@ -12,7 +12,7 @@ from urllib.request import Request, urlopen
 import google.oauth2.credentials
 from google_auth_oauthlib.flow import Flow
 
-from connectors.errors import AuthExpired, ProviderUnavailable
+from keepwarm.connectors.errors import AuthExpired, ProviderUnavailable
 
 __all__ = ["SCOPES", "GoogleClient", "GoogleEndpoints", "GrantedTokens"]
 

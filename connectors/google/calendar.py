@@ -9,8 +9,8 @@ from typing import Any
 
 import google.oauth2.credentials
 
-from connectors.google.translate import HTTP_TIMEOUT, authorized_service, execute
-from connectors.types import (
+from keepwarm.connectors.google.translate import HTTP_TIMEOUT, authorized_service, execute
+from keepwarm.connectors.types import (
     SINGLE_OCCURRENCE,
     Address,
     Attendee,

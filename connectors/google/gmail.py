@@ -14,16 +14,16 @@ from typing import Any
 import google.oauth2.credentials
 from googleapiclient.http import BatchHttpRequest
 
-from connectors.files.headers import parse_header_block
-from connectors.google.gmail_fetch import THREAD, Call, Outcome, in_batches, plan_calls
-from connectors.google.pacing import ServedWindow
-from connectors.google.translate import (
+from keepwarm.connectors.files.headers import parse_header_block
+from keepwarm.connectors.google.gmail_fetch import THREAD, Call, Outcome, in_batches, plan_calls
+from keepwarm.connectors.google.pacing import ServedWindow
+from keepwarm.connectors.google.translate import (
     HTTP_TIMEOUT,
     authorized_service,
     calling_google,
     execute,
 )
-from connectors.types import MailMessage, Unreadable
+from keepwarm.connectors.types import MailMessage, Unreadable
 
 __all__ = ["COST", "GmailReader", "HistoryPage", "ListPage"]
 
@@ -59,7 +59,7 @@ GMAIL_UNITS_PER_SECOND = 250
 # Units per batch: 8 metadata gets, or 4 threads. Small, for three reasons:
 # - Paced on completion (connectors.google.pacing), a batch's latency is lost once per window;
 #   8 gets answer in about 20 ms from the sandbox, 46 took 50-80 ms.
-# - The shared budget (workers.throttle, 240 units/s by default) holds a whole number of
+# - The shared budget (keepwarm.services.core.quota, 240 units/s by default) holds a whole number of
 #   batches per second: two of 125 units do not fit in 240, so they ran at 125 units/s;
 #   40 divides both 240 and 200.
 # - Google runs a batch's calls concurrently and refuses large batches for concurrency

@@ -16,8 +16,8 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
-from connectors.errors import ProviderError, RateLimited
-from connectors.google.translate import classify
+from keepwarm.connectors.errors import ProviderError, RateLimited
+from keepwarm.connectors.google.translate import classify
 
 __all__ = ["Call", "Outcome", "in_batches", "plan_calls"]
 

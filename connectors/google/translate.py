@@ -1,4 +1,4 @@
-"""Classifying every Google failure once, at the boundary, into connectors.errors."""
+"""Classifying every Google failure once, at the boundary, into keepwarm.connectors.errors."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from connectors.errors import (
+from keepwarm.connectors.errors import (
     AuthExpired,
     CursorExpired,
     PermanentProviderError,
@@ -57,7 +57,7 @@ def _retry_after(error: HttpError) -> float:
 
 
 def classify_http_error(error: HttpError, *, cursor_statuses: tuple[int, ...] = ()) -> Exception:
-    """The connectors.errors exception that says what to do about `error`."""
+    """The keepwarm.connectors.errors exception that says what to do about `error`."""
     status = int(error.resp.status) if error.resp is not None else 0
     reasons = _reasons(error)
     message = f"Google answered {status}: {', '.join(sorted(reasons)) or error.reason}"
@@ -73,7 +73,7 @@ def classify_http_error(error: HttpError, *, cursor_statuses: tuple[int, ...] = 
 
 
 def classify(error: Exception, *, cursor_statuses: tuple[int, ...] = ()) -> Exception:
-    """The connectors.errors exception for any failure of a Google call, or `error` itself
+    """The keepwarm.connectors.errors exception for any failure of a Google call, or `error` itself
     when it is none of Google's (a bug of ours must surface as it is).
 
     A socket timeout (`TimeoutError`, which `socket.timeout` is), a refused or reset connection
@@ -92,7 +92,7 @@ def classify(error: Exception, *, cursor_statuses: tuple[int, ...] = ()) -> Exce
 
 @contextmanager
 def calling_google(*, cursor_statuses: tuple[int, ...] = ()) -> Iterator[None]:
-    """Run Google calls, translating their failures into connectors.errors (chained)."""
+    """Run Google calls, translating their failures into keepwarm.connectors.errors (chained)."""
     try:
         yield
     except (HttpError, RefreshError, TransportError, httplib2.HttpLib2Error, OSError) as exc:

@@ -4,5 +4,5 @@ Nothing in keepwarm can reach Google or Microsoft, and no test may need them: th
 HTTP servers on loopback that the providers' real client libraries talk to unchanged but for
 their endpoints. Production code never imports this package.
 
-- `connectors.sandbox.google`: Google OAuth 2.0, Gmail v1 and Calendar v3 (`GoogleSandbox`)
+- `keepwarm.connectors.sandbox.google`: Google OAuth 2.0, Gmail v1 and Calendar v3 (`GoogleSandbox`)
 """

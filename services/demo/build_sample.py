@@ -1,6 +1,6 @@
 """Rebuild the demo sample from the shared Enron corpus (a maintainer's tool, not run by users).
 
-    python -m services.demo.build_sample ../shared/data/enron/delainey-d
+    python -m keepwarm.services.demo.build_sample ../shared/data/enron/delainey-d
 
 Each distinct message of the mailbox (Enron keeps copies in several folders) is written once,
 headers only, into a gzipped mbox in Google Takeout's shape: an `X-Gmail-Labels` header says
@@ -16,7 +16,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
 
-from services.demo import SAMPLE_MAILBOX
+from keepwarm.services.demo import SAMPLE_MAILBOX
 
 _SENT = {"sent", "_sent_mail", "sent_items"}
 _LABELS = {"inbox": "Inbox", "deleted_items": "Trash"}

@@ -1,12 +1,12 @@
-"""Alembic environment: runs against the engine handed over by services.db.migrate."""
+"""Alembic environment: runs against the engine handed over by keepwarm.services.core.db.migrate."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
-import services.models  # noqa: F401  (registers every table on Base.metadata)
-from services.db import Base
+import keepwarm.services.models  # noqa: F401  (registers every table on Base.metadata)
+from keepwarm.services.core.db import Base
 
 target_metadata = Base.metadata
 

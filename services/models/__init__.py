@@ -1,15 +1,15 @@
 """Typed SQLAlchemy models, one module per domain; imported here so Alembic sees them all."""
 
-from services.models.accounts import Account, AccountStatus, SyncRun
-from services.models.calendar import Event, EventAttendee
-from services.models.contacts import Interaction, InteractionKind, Person, PersonAddress
-from services.models.deliveries import Delivery, DeliveryKind, DeliveryStatus
-from services.models.identity import IdentityDecision
-from services.models.lifecycle import Action, LifecycleEvent
-from services.models.mail import Message, MessageRecipient
-from services.models.notes import FollowUp, Note, UsedLink
-from services.models.runs import DeadLetter, ImportRun
-from services.models.users import OwnerAddress, User
+from keepwarm.services.models.accounts import Account, AccountStatus, SyncRun
+from keepwarm.services.models.calendar import Event, EventAttendee
+from keepwarm.services.models.contacts import Interaction, InteractionKind, Person, PersonAddress
+from keepwarm.services.models.deliveries import Delivery, DeliveryKind, DeliveryStatus
+from keepwarm.services.models.identity import IdentityDecision
+from keepwarm.services.models.lifecycle import Action, LifecycleEvent
+from keepwarm.services.models.mail import Message, MessageRecipient
+from keepwarm.services.models.notes import FollowUp, Note, UsedLink
+from keepwarm.services.models.runs import DeadLetter, ImportRun
+from keepwarm.services.models.users import OwnerAddress, User
 
 __all__ = [
     "Account",

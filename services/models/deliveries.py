@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base
+from keepwarm.services.core.db import Base
 
 
 class DeliveryKind(StrEnum):

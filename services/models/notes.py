@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base
+from keepwarm.services.core.db import Base
 
 
 class Note(Base):

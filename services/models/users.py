@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.db import Base
+from keepwarm.services.core.db import Base
 
 
 def _now() -> datetime:

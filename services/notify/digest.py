@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from services.lifecycle import LifecycleRules, states_at
-from services.notes import open_follow_ups
-from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
-from services.reconnect.engine import describe_gap, dormant_ties
-from services.reconnect.stats import ContactStats
+from keepwarm.services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
+from keepwarm.services.reconnect.engine import describe_gap, dormant_ties
+from keepwarm.services.reconnect.lifecycle import LifecycleRules, states_at
+from keepwarm.services.reconnect.notes import open_follow_ups
+from keepwarm.services.reconnect.stats import ContactStats
 
 __all__ = ["Digest", "DigestItem", "DigestRules", "NetworkHealth", "compose_digest"]
 

@@ -14,8 +14,8 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Literal, Protocol
 
-from services.errors import AppError
-from services.notify.render import RenderedEmail
+from keepwarm.services.core.errors import AppError
+from keepwarm.services.notify.render import RenderedEmail
 
 __all__ = [
     "FileTransport",

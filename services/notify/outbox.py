@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.models import Delivery, DeliveryKind, DeliveryStatus
+from keepwarm.services.models import Delivery, DeliveryKind, DeliveryStatus
 
 __all__ = [
     "OutboxRules",

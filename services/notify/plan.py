@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.models import Account, DeliveryKind, DeliveryStatus, User
-from services.notify.digest import DigestRules
-from services.notify.mailer import sender_domain
-from services.notify.outbox import OutboxRules, Owed, owe, sendable_ids
-from services.notify.prompts import PromptRules, candidate_events, prompted_events
-from services.notify.schedule import digest_slot, parse_timezone
+from keepwarm.services.models import Account, DeliveryKind, DeliveryStatus, User
+from keepwarm.services.notify.digest import DigestRules
+from keepwarm.services.notify.mailer import sender_domain
+from keepwarm.services.notify.outbox import OutboxRules, Owed, owe, sendable_ids
+from keepwarm.services.notify.prompts import PromptRules, candidate_events, prompted_events
+from keepwarm.services.notify.schedule import digest_slot, parse_timezone
 
 __all__ = ["NotifyRules", "plan_due", "recipient_for"]
 

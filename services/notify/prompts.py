@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.identity import PUBLIC_MAIL_DOMAINS
-from services.models import Event, EventAttendee, OwnerAddress, PersonAddress
-from services.reconnect import load_histories
-from services.users import owner_addresses
+from keepwarm.services.accounts.users import owner_addresses
+from keepwarm.services.identity.addresses import PUBLIC_MAIL_DOMAINS
+from keepwarm.services.models import Event, EventAttendee, OwnerAddress, PersonAddress
+from keepwarm.services.reconnect import load_histories
 
 __all__ = [
     "NOT_OVER",

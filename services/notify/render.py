@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from services.links import LABELS, LinkAction, LinkSigner, link_url
-from services.notify.digest import Digest
-from services.notify.prompts import MeetingPrompt
-from services.reconnect.engine import describe_gap
+from keepwarm.services.notify.digest import Digest
+from keepwarm.services.notify.links import LABELS, LinkAction, LinkSigner, link_url
+from keepwarm.services.notify.prompts import MeetingPrompt
+from keepwarm.services.reconnect.engine import describe_gap
 
 __all__ = ["LinkMaker", "RenderedEmail", "render_digest", "render_prompt", "render_stale"]
 
@@ -49,7 +49,7 @@ REASONS = {
 }
 
 _env = Environment(
-    loader=PackageLoader("services.notify", "templates"),
+    loader=PackageLoader("keepwarm.services.notify", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     trim_blocks=True,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from services.errors import InvalidInput
+from keepwarm.services.core.errors import InvalidInput
 
 __all__ = ["WEEKDAYS", "DigestSlot", "digest_slot", "parse_timezone", "parse_weekday"]
 

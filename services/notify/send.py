@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.links import LinkSigner
-from services.models import (
+from keepwarm.services.models import (
     Account,
     AccountStatus,
     Delivery,
@@ -21,19 +20,20 @@ from services.models import (
     Event,
     User,
 )
-from services.notify import outbox
-from services.notify.digest import compose_digest
-from services.notify.mailer import MailTransport, SendFailed, build_message
-from services.notify.plan import NotifyRules, recipient_for
-from services.notify.prompts import NOT_OVER, build_prompt, why_not_prompted
-from services.notify.render import (
+from keepwarm.services.notify import outbox
+from keepwarm.services.notify.digest import compose_digest
+from keepwarm.services.notify.links import LinkSigner
+from keepwarm.services.notify.mailer import MailTransport, SendFailed, build_message
+from keepwarm.services.notify.plan import NotifyRules, recipient_for
+from keepwarm.services.notify.prompts import NOT_OVER, build_prompt, why_not_prompted
+from keepwarm.services.notify.render import (
     LinkMaker,
     RenderedEmail,
     render_digest,
     render_prompt,
     render_stale,
 )
-from services.notify.schedule import WEEKDAYS, parse_timezone
+from keepwarm.services.notify.schedule import WEEKDAYS, parse_timezone
 
 __all__ = ["digest_reason_line", "send_delivery", "stale_reasons"]
 

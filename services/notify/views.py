@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.models import Delivery, DeliveryKind, Event
-from services.notify.prompts import PromptRules, build_prompt, why_not_prompted
+from keepwarm.services.models import Delivery, DeliveryKind, Event
+from keepwarm.services.notify.prompts import PromptRules, build_prompt, why_not_prompted
 
 __all__ = ["delivery_history", "prompt_list"]
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.lifecycle import ContactState
-from services.reconnect.stats import ContactStats
+from keepwarm.services.reconnect.lifecycle import ContactState
+from keepwarm.services.reconnect.stats import ContactStats
 
 __all__ = [
     "DAYS_PER_MONTH",

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.models import Interaction, Person, PersonAddress
+from keepwarm.services.models import Interaction, Person, PersonAddress
 
 __all__ = ["ContactHistory", "InteractionPoint", "load_histories"]
 

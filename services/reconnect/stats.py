@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.reconnect.history import ContactHistory
+from keepwarm.services.reconnect.history import ContactHistory
 
 __all__ = ["ContactStats", "compute_stats"]
 

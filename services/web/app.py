@@ -26,10 +26,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.clock import Clock
-from services.errors import AppError, Conflict, InvalidInput, NotFound
-from services.jobs import unit_of_work
-from services.links import (
+from keepwarm.services.core.clock import Clock
+from keepwarm.services.core.errors import AppError, Conflict, InvalidInput, NotFound
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.models import UsedLink
+from keepwarm.services.notify.links import (
     LinkAction,
     LinkedTarget,
     LinkError,
@@ -39,9 +40,8 @@ from services.links import (
     apply_link,
     describe,
 )
-from services.models import UsedLink
-from services.notes import MAX_NOTE_CHARS
-from services.web.pages import (
+from keepwarm.services.reconnect.notes import MAX_NOTE_CHARS
+from keepwarm.services.web.pages import (
     PRIVATE_HEADERS,
     already_done_page,
     confirm_page,
@@ -70,7 +70,7 @@ _HTTP_HEADLINES = {404: "Page not found", 405: "Not allowed here"}
 
 
 def _note_problem(text: str | None) -> str | None:
-    """Why `text` cannot be saved as a note (the rules of services.notes.add_note), or None."""
+    """Why `text` cannot be saved as a note (the rules of notes.add_note), or None."""
     stripped = (text or "").strip()
     if not stripped:
         return "The text is empty."

@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from services.links import LABELS, LinkAction
-from services.notes import MAX_NOTE_CHARS
+from keepwarm.services.notify.links import LABELS, LinkAction
+from keepwarm.services.reconnect.notes import MAX_NOTE_CHARS
 
 __all__ = [
     "PRIVATE_HEADERS",
@@ -53,7 +53,7 @@ _DONE = {
 }
 
 _env = Environment(
-    loader=PackageLoader("services.web", "templates"),
+    loader=PackageLoader("keepwarm.services.web", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     trim_blocks=True,

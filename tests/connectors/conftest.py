@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.connectors.sandbox.clients import ManualClock
 
 DATA = Path(__file__).resolve().parents[1] / "data"

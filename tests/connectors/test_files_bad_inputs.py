@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import read_paths, total_bytes
-from connectors.types import Address, CalendarEvent, MailMessage, Unreadable
+from keepwarm.connectors.files import read_paths, total_bytes
+from keepwarm.connectors.types import Address, CalendarEvent, MailMessage, Unreadable
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 WIDE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))

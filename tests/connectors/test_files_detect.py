@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import SourceMissing, UnknownFormat
-from connectors.files import SourceKind, detect_kind
+from keepwarm.connectors.errors import SourceMissing, UnknownFormat
+from keepwarm.connectors.files import SourceKind, detect_kind
 
 
 def test_mbox_by_extension_and_by_first_line(data: Path, tmp_path: Path) -> None:

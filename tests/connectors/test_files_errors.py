@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import ConnectorError, SourceMissing, UnknownFormat
-from connectors.files import read_paths, total_bytes
+from keepwarm.connectors.errors import ConnectorError, SourceMissing, UnknownFormat
+from keepwarm.connectors.files import read_paths, total_bytes
 
 WINDOW = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.files.headers import (
+from keepwarm.connectors.files.headers import (
     enron_names,
     parse_header_block,
     read_header_block,
     split_addresses,
 )
-from connectors.types import Address, MailMessage, Unreadable
+from keepwarm.connectors.types import Address, MailMessage, Unreadable
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ENRON = DATA / "enron" / "delainey-d"

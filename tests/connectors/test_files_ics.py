@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.files import read_paths
-from connectors.files.ics import read_ics_bytes
-from connectors.types import Address, Attendee, CalendarEvent, ResponseStatus, Unreadable
+from keepwarm.connectors.files import read_paths
+from keepwarm.connectors.files.ics import read_ics_bytes
+from keepwarm.connectors.types import Address, Attendee, CalendarEvent, ResponseStatus, Unreadable
 
 ICS = Path(__file__).resolve().parents[1] / "data" / "ics"
 RECUR = ICS / "icaljs" / "recur_instances.ics"

@@ -9,8 +9,8 @@ import types
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.files import read_paths
-from connectors.types import Address, MailMessage, Unreadable
+from keepwarm.connectors.files import read_paths
+from keepwarm.connectors.types import Address, MailMessage, Unreadable
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SLICE = DATA / "apparmor-slice.mbox"

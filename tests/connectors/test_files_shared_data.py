@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import read_paths, total_bytes
-from connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.connectors.files import read_paths, total_bytes
+from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.files import read_paths, total_bytes
-from connectors.types import Address, MailMessage, Unreadable
+from keepwarm.connectors.files import read_paths, total_bytes
+from keepwarm.connectors.types import Address, MailMessage, Unreadable
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ENRON = DATA / "enron" / "delainey-d"

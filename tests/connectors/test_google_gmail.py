@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from google.auth.exceptions import RefreshError
 
-from connectors.errors import AuthExpired, ProviderUnavailable
-from connectors.google import GmailReader
-from connectors.google.translate import classify
-from connectors.sandbox.google import GoogleSandbox
-from connectors.types import MailMessage, Unreadable
+from keepwarm.connectors.errors import AuthExpired, ProviderUnavailable
+from keepwarm.connectors.google import GmailReader
+from keepwarm.connectors.google.translate import classify
+from keepwarm.connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.types import MailMessage, Unreadable
 from tests.connectors.sandbox.clients import ManualClock, authorize
 from tests.connectors.sandbox.conftest import ENRON
 

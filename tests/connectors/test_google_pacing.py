@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.google.pacing import ServedWindow
+from keepwarm.connectors.google.pacing import ServedWindow
 
 
 class Clock:

@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from services.config import Settings
+from keepwarm.services.core.config import Settings
+from keepwarm.services.runtime import Runtime, build_runtime
 from tests.smtp_server import Received, smtp_server
-from workers.runtime import Runtime, build_runtime
 
 
 @pytest.fixture

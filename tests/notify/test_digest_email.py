@@ -10,19 +10,19 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import select
 
-from services.demo import SAMPLE_MAILBOX
-from services.links import LinkAction, LinkError, LinkExpired, LinkSigner
-from services.models import Account, Delivery, LifecycleEvent, User
-from services.notify import outbox
-from services.notify.plan import plan_due
-from services.users import ensure_user
-from services.web import create_app
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.demo import SAMPLE_MAILBOX
+from keepwarm.services.models import Account, Delivery, LifecycleEvent, User
+from keepwarm.services.notify import outbox
+from keepwarm.services.notify.links import LinkAction, LinkError, LinkExpired, LinkSigner
+from keepwarm.services.notify.plan import plan_due
+from keepwarm.services.runtime import Runtime
+from keepwarm.services.web import create_app
+from keepwarm.workers.cli.notify import run_due_now
 from tests.notify.conftest import Clock
 from tests.smtp_server import Received
 from tests.web.conftest import TestClient
 from tests.workers.cli_helpers import run_cli, run_json
-from workers.cli.notify import run_due_now
-from workers.runtime import Runtime
 
 # Wednesday 28 Feb 2001, 09:00 UTC: the sample's owner still writes every day then.
 SLOT = datetime(2001, 2, 28, 9, tzinfo=UTC)

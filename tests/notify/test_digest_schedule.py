@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.models import Delivery, User
-from services.notify.schedule import digest_slot
+from keepwarm.services.models import Delivery, User
+from keepwarm.services.notify.schedule import digest_slot
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.cli.notify import run_due_now
 from tests.notify.conftest import Clock
 from tests.smtp_server import Received
-from workers.cli.notify import run_due_now
-from workers.runtime import Runtime
 
 # Three zones, two DST changes inside the fortnight: Europe falls back on Sun 25 Oct 2026 at
 # 03:00 CEST, the US on Sun 1 Nov at 02:00 EDT. Berlin's and New York's chosen hours are the

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.google import GoogleSandbox
-from connectors.sandbox.google.events import event_ids
-from services.config import Settings
-from services.models import Event
-from services.users import ensure_user
+from keepwarm.connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google.events import event_ids
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.config import Settings
+from keepwarm.services.models import Event
+from keepwarm.services.runtime import build_runtime
+from keepwarm.workers.cli.notify import run_due_now
 from tests.notify.conftest import Clock, mail_settings
 from tests.notify.test_prompts import ME, _attendees, _calendar, _event
 from tests.smtp_server import Received
 from tests.workers.cli_helpers import run_cli
 from tests.workers.sync_helpers import ENRON, connect, keyed
-from workers.cli.notify import run_due_now
-from workers.runtime import build_runtime
 
 OWNER = "david.delainey@enron.com"
 DAY = datetime(2026, 11, 10, tzinfo=UTC)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.config import Settings
-from services.demo import SAMPLE_MAILBOX
-from services.jobs import unit_of_work
-from services.lifecycle import person_for_address, record_action
-from services.models import Action
-from services.notes import add_follow_up, add_note
-from services.notify.digest import DigestRules, compose_digest
-from services.users import ensure_user
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.demo import SAMPLE_MAILBOX
+from keepwarm.services.models import Action
+from keepwarm.services.notify.digest import DigestRules, compose_digest
+from keepwarm.services.reconnect.lifecycle import person_for_address, record_action
+from keepwarm.services.reconnect.notes import add_follow_up, add_note
+from keepwarm.services.runtime import build_runtime
 from tests.workers.cli_helpers import run_cli, run_json
-from workers.runtime import build_runtime
 
 AS_OF = datetime(2001, 2, 28, 23, tzinfo=UTC)
 # Someone last in touch on 15 Feb: nowhere near due by their own rhythm, and silent since.

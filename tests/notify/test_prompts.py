@@ -8,13 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from services.models import Delivery, Event
-from services.users import ensure_user
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.models import Delivery, Event
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.cli.notify import run_due_now
 from tests.notify.conftest import Clock
 from tests.smtp_server import Received
 from tests.workers.cli_helpers import run_cli, run_json
-from workers.cli.notify import run_due_now
-from workers.runtime import Runtime
 
 ME = "me@corp.example"
 DAY = datetime(2026, 11, 10, tzinfo=UTC)  # a Tuesday

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from services.config import Settings
-from services.derivation import DerivationRules, derive_pending, reset_derivation
-from services.importing import ImportOptions, import_paths
-from services.jobs import Job, unit_of_work
-from services.models import Interaction, Message, Person
-from services.users import ensure_user, set_owner_addresses
+from keepwarm.services.accounts.users import ensure_user, set_owner_addresses
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.jobs import Job, unit_of_work
+from keepwarm.services.mail.derivation import DerivationRules, derive_pending, reset_derivation
+from keepwarm.services.mail.importing import ImportOptions, import_paths
+from keepwarm.services.models import Interaction, Message, Person
+from keepwarm.services.runtime import build_runtime
 from tests.conftest import TEST_DATA
-from workers.runtime import build_runtime
 
 ENRON = TEST_DATA / "enron" / "delainey-d"
 

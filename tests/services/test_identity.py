@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.identity import identity_key, normalize_name
+from keepwarm.services.identity.addresses import identity_key, normalize_name
 
 
 @pytest.mark.parametrize(

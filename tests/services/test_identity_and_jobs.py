@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from services.db import make_engine, make_session_factory, migrate
-from services.identity import normalize_address
-from services.jobs import Job, unit_of_work
-from services.models import User
+from keepwarm.services.core.db import make_engine, make_session_factory, migrate
+from keepwarm.services.core.jobs import Job, unit_of_work
+from keepwarm.services.identity.addresses import normalize_address
+from keepwarm.services.models import User
 
 
 def test_normalize_address() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.config import Settings
+from keepwarm.services.core.config import Settings
 from tests.workers.cli_helpers import run_cli
 
 EVENT = """BEGIN:VCALENDAR

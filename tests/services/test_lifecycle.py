@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.lifecycle import ContactState
-from services.reconnect import QueueRules, compute_stats
-from services.reconnect.engine import dormant_ties, rank_suggestions
+from keepwarm.services.reconnect import QueueRules, compute_stats
+from keepwarm.services.reconnect.engine import dormant_ties, rank_suggestions
+from keepwarm.services.reconnect.lifecycle import ContactState
 from tests.services.test_reconnect_engine import T0, history
 
 WEEKLY = compute_stats(history(1, [0, 7, 14, 21]))

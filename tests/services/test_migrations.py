@@ -8,9 +8,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import services.models  # noqa: F401
-from services.config import Settings
-from services.db import Base, make_engine, migrate
+import keepwarm.services.models  # noqa: F401
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.db import Base, make_engine, migrate
 
 
 def _diff(url: str) -> list[object]:

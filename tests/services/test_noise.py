@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.noise import FilterReason, MessageFacts, classify_message
+from keepwarm.services.mail.noise import FilterReason, MessageFacts, classify_message
 
 
 def facts(**kw: object) -> MessageFacts:
@@ -68,7 +68,7 @@ def test_primary_and_user_labels_pass() -> None:
 
 
 def test_munged_list_sender_names_the_author() -> None:
-    from services.noise import munged_author
+    from keepwarm.services.mail.noise import munged_author
 
     assert munged_author("Seth Arnold via AppArmor") == "Seth Arnold"
     assert munged_author("Seth Arnold") is None

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.reconnect import ContactHistory, InteractionPoint, QueueRules, compute_stats
-from services.reconnect.engine import describe_gap, rank_suggestions
+from keepwarm.services.reconnect import ContactHistory, InteractionPoint, QueueRules, compute_stats
+from keepwarm.services.reconnect.engine import describe_gap, rank_suggestions
 
 T0 = datetime(2001, 1, 1, 12, tzinfo=UTC)
 

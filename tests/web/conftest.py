@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from services.config import Settings
-from services.jobs import unit_of_work
-from services.links import LinkAction, LinkSigner, link_url
-from services.users import ensure_user
-from services.web import create_app
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.notify.links import LinkAction, LinkSigner, link_url
+from keepwarm.services.runtime import Runtime, build_runtime
+from keepwarm.services.web import create_app
 from tests.web.helpers import Stored, add_contact, stored
-from workers.runtime import Runtime, build_runtime
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 SECRET = "web-test-secret-0123456789"

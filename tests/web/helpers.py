@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.models import (
+from keepwarm.services.models import (
     FollowUp,
     Interaction,
     LifecycleEvent,

@@ -14,15 +14,15 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from services.config import Settings
-from services.demo import SAMPLE_MAILBOX
-from services.models import LifecycleEvent
-from services.web import create_app
+from keepwarm.services.core.config import Settings
+from keepwarm.services.demo import SAMPLE_MAILBOX
+from keepwarm.services.models import LifecycleEvent
+from keepwarm.services.runtime import Runtime, build_runtime
+from keepwarm.services.web import create_app
+from keepwarm.workers.cli.notify import write_digest_preview
 from tests.smtp_server import free_port
 from tests.workers.cli_helpers import run_cli
 from tests.workers.sync_helpers import wait_for
-from workers.cli.notify import write_digest_preview
-from workers.runtime import Runtime, build_runtime
 
 AS_OF = datetime(2001, 2, 28, 23, 59, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
-from services.links import LABELS, LinkAction, LinkSigner, link_url
-from services.models import FollowUp, LifecycleEvent, User
-from services.web import create_app
+from keepwarm.services.models import FollowUp, LifecycleEvent, User
+from keepwarm.services.notify.links import LABELS, LinkAction, LinkSigner, link_url
+from keepwarm.services.web import create_app
 from tests.web.conftest import MAX_AGE, NOW, SECRET, Site, TestClient
 
 UNSUBSCRIBE = (LinkAction.UNSUBSCRIBE_DIGEST, LinkAction.UNSUBSCRIBE_PROMPTS)

@@ -13,15 +13,15 @@ import urllib.request
 
 from sqlalchemy import select
 
-from services.config import Settings
-from services.jobs import unit_of_work
-from services.links import LinkAction, link_url
-from services.models import LifecycleEvent
-from services.users import ensure_user
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.models import LifecycleEvent
+from keepwarm.services.notify.links import LinkAction, link_url
+from keepwarm.services.runtime import build_runtime
 from tests.shifted import python_command
 from tests.web.helpers import add_contact
 from tests.workers.cli_helpers import REPO, settings_env
-from workers.runtime import build_runtime
 
 # Straight to 127.0.0.1, whatever proxy the environment names.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -85,7 +85,7 @@ def test_keepwarm_serve_answers_a_link_and_stops_cleanly(any_settings: Settings)
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         env.update({k: v for k, v in settings_env(any_settings).items() if v is not None})
         server = subprocess.Popen(
-            python_command("-m", "workers.cli", "serve", "--port", str(port)),
+            python_command("-m", "keepwarm", "serve", "--port", str(port)),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -10,9 +10,9 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from services.config import Settings
+from keepwarm.services.core.config import Settings
+from keepwarm.workers.cli import app
 from tests.shifted import python_command
-from workers.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,11 +49,11 @@ def run_json(settings: Settings, *args: str) -> Any:
 
 
 def run_process(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m workers.cli` as a person would, with the error boundary of `main`."""
+    """Run `python -m keepwarm.workers.cli` as a person would, with the error boundary of `main`."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update({k: v for k, v in settings_env(settings).items() if v is not None})
     return subprocess.run(
-        python_command("-m", "workers.cli", *args),
+        python_command("-m", "keepwarm", *args),
         capture_output=True,
         text=True,
         env=env,

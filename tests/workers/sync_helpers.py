@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from connectors.sandbox.google import GoogleSandbox
-from services.config import Settings
-from services.db import make_engine
-from services.models import Account, Message, SyncRun
+from keepwarm.connectors.sandbox.google import GoogleSandbox
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.db import make_engine
+from keepwarm.services.models import Account, Message, SyncRun
 from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
 from tests.shifted import python_command
 from tests.workers.cli_helpers import REPO, run_cli, run_json, settings_env
@@ -144,7 +144,7 @@ def store(settings: Settings) -> Iterator[Store]:
 def spawn(
     settings: Settings, *args: str, log: Path | None = None, **env: str
 ) -> subprocess.Popen[str]:
-    """Start `python -m workers.cli ARGS` in the background with `settings` (and `env`).
+    """Start `python -m keepwarm.workers.cli ARGS` in the background with `settings` (and `env`).
 
     Its output goes to `log` when given (a long-running worker must not fill a pipe nobody
     reads), else to a pipe `finish` reads.
@@ -152,7 +152,7 @@ def spawn(
     full = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     full.update({k: v for k, v in settings_env(settings).items() if v is not None})
     full.update(env)
-    command = python_command("-m", "workers.cli", *args)
+    command = python_command("-m", "keepwarm", *args)
     if log is None:
         return subprocess.Popen(
             command, cwd=REPO, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

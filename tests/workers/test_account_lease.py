@@ -14,14 +14,14 @@ from contextlib import ExitStack
 import pytest
 import redis
 
+from keepwarm.services.core.locks import LeaseLost, RedisLocks
 from tests.shifted import python_command
 from tests.workers.cli_helpers import REPO
 from tests.workers.sync_helpers import wait_for
-from workers.locks import LeaseLost, RedisLocks
 
 _HOLD_FOREVER = """
 import sys, threading, redis
-from workers.locks import RedisLocks
+from keepwarm.services.core.locks import RedisLocks
 locks = RedisLocks(redis.Redis.from_url(sys.argv[1]), sys.argv[2], liveness_ms=300)
 with locks.hold("account:1") as lease:
     assert lease.held

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.config import Settings
+from keepwarm.services.core.config import Settings
 from tests.shifted import python_command
 from tests.workers.cli_helpers import run_process
 
@@ -58,7 +58,7 @@ def test_bad_setting_names_the_variable(embedded_settings: Settings) -> None:
 
     env = dict(os.environ, KEEPWARM_HOME=str(embedded_settings.home), KEEPWARM_FLOOR_MONTHS="-1")
     proc = subprocess.run(
-        python_command("-m", "workers.cli", "suggestions"),
+        python_command("-m", "keepwarm", "suggestions"),
         capture_output=True,
         text=True,
         env=env,

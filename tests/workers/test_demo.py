@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from services.config import Settings
+from keepwarm.services.core.config import Settings
 from tests.workers.cli_helpers import run_cli, run_json
 
 

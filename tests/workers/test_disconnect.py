@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connectors.errors import AuthExpired
-from connectors.google import GmailReader, GoogleClient, GoogleEndpoints
-from connectors.google.auth import GrantedTokens
-from connectors.sandbox.google import GoogleSandbox
-from services.config import Settings
-from services.crypto import TokenCipher
-from services.errors import NotFound
-from services.models import Interaction, Message
+from keepwarm.connectors.errors import AuthExpired
+from keepwarm.connectors.google import GmailReader, GoogleClient, GoogleEndpoints
+from keepwarm.connectors.google.auth import GrantedTokens
+from keepwarm.connectors.sandbox.google import GoogleSandbox
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.crypto import TokenCipher
+from keepwarm.services.core.errors import NotFound
+from keepwarm.services.models import Interaction, Message
 from tests.conftest import TEST_TOKEN_KEY
 from tests.workers.cli_helpers import run_cli, run_json, run_process
 from tests.workers.sync_helpers import (

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox.google import GoogleSandbox
-from services.config import Settings
+from keepwarm.connectors.sandbox.google import GoogleSandbox
+from keepwarm.services.core.config import Settings
 from tests.workers.cli_helpers import run_cli, run_json
 from tests.workers.sync_helpers import (
     ENRON,

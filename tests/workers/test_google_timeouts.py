@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox.google import GoogleSandbox
-from services.config import Settings
-from services.jobs import Job
-from services.models import Account, SyncRun
+from keepwarm.connectors.sandbox.google import GoogleSandbox
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.jobs import Job
+from keepwarm.services.models import Account, SyncRun
+from keepwarm.services.runtime import build_runtime
+from keepwarm.workers.actors import SYNC_ACCOUNT
+from keepwarm.workers.broker import background
 from tests.workers.cli_helpers import run_json
 from tests.workers.sync_helpers import ENRON, QUERIES, connect, keyed
-from workers.actors import SYNC_ACCOUNT
-from workers.broker import background
-from workers.runtime import build_runtime
 
 TIMEOUT = 1.0  # long enough for any sandbox answer, short for a test
 STALL = 60.0  # how long the sandbox sits on a stalled request (it is woken when stopped)

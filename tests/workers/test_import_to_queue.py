@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from services.config import Settings
-from services.db import make_engine
-from services.models import DeadLetter, Interaction, Message, OwnerAddress, Person
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.db import make_engine
+from keepwarm.services.models import DeadLetter, Interaction, Message, OwnerAddress, Person
 from tests.conftest import TEST_DATA
 from tests.workers.cli_helpers import run_cli, run_json
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.config import Settings
+from keepwarm.services.core.config import Settings
 from tests.conftest import TEST_DATA
 from tests.workers.cli_helpers import run_cli, run_json, run_process
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import redis
 
-from workers.locks import LocalLocks, RedisLocks
-from workers.throttle import LocalQuota, RedisQuota
+from keepwarm.services.core.locks import LocalLocks, RedisLocks
+from keepwarm.services.core.quota import LocalQuota, RedisQuota
 
 
 def test_one_holder_at_a_time_and_only_the_holder_releases(redis_url: tuple[str, str]) -> None:

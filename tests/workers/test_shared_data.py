@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.config import Settings
+from keepwarm.services.core.config import Settings
 from tests.conftest import production_settings
 from tests.workers.cli_helpers import run_cli, run_json
 

@@ -15,7 +15,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.conftest import production_settings
 from tests.workers.cli_helpers import run_cli
 from tests.workers.sync_helpers import (

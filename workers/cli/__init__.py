@@ -11,6 +11,6 @@ import warnings
 # command needs no such note on every run. Set before any command module imports Google.
 warnings.filterwarnings("ignore", "You are using a non-supported Python", FutureWarning)
 
-from workers.cli.app import app, main  # noqa: E402
+from keepwarm.workers.cli.app import app, main  # noqa: E402
 
 __all__ = ["app", "main"]

@@ -16,17 +16,17 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from connectors.errors import ConnectorError, ProviderUnavailable, RateLimited
-from connectors.google import GmailReader
-from services import accounts
-from services.jobs import Job, unit_of_work
-from services.models import Account, AccountStatus
-from services.users import ensure_user
-from workers.actors import SYNC_ACCOUNT, Queue
-from workers.broker import background, enqueue_only
-from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
-from workers.cli.loopback import LoopbackReceiver, follow_consent
-from workers.runtime import Runtime
+from keepwarm.connectors.errors import ConnectorError, ProviderUnavailable, RateLimited
+from keepwarm.connectors.google import GmailReader
+from keepwarm.services.accounts import connected as accounts
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.jobs import Job, unit_of_work
+from keepwarm.services.models import Account, AccountStatus
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.actors import SYNC_ACCOUNT, Queue
+from keepwarm.workers.broker import background, enqueue_only
+from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
+from keepwarm.workers.cli.loopback import LoopbackReceiver, follow_consent
 
 __all__ = ["connect_google", "sync_and_wait"]
 

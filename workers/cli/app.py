@@ -14,9 +14,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from services.config import Settings
-from services.errors import AppError, InvalidInput
-from workers.runtime import Runtime, build_runtime
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.errors import AppError, InvalidInput
+from keepwarm.services.runtime import Runtime, build_runtime
 
 __all__ = [
     "app",
@@ -131,7 +131,7 @@ def main() -> None:
 
 
 # Register the commands (modules attach themselves to `app`).
-from workers.cli import (  # noqa: E402,F401
+from keepwarm.workers.cli import (  # noqa: E402,F401
     accounts,
     demo,
     identity,

@@ -12,12 +12,13 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
-from services import views
-from services.crypto import TokenCipher
-from services.demo import DEMO_CALENDAR, SAMPLE_MAILBOX
-from services.users import ensure_user
-from workers.cli.accounts import connect_google, print_accounts, sync_and_wait
-from workers.cli.app import (
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.crypto import TokenCipher
+from keepwarm.services.demo import DEMO_CALENDAR, SAMPLE_MAILBOX
+from keepwarm.services.reconnect import views
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.cli.accounts import connect_google, print_accounts, sync_and_wait
+from keepwarm.workers.cli.app import (
     app,
     console,
     err_console,
@@ -25,10 +26,9 @@ from workers.cli.app import (
     open_runtime,
     parse_as_of,
 )
-from workers.cli.importing import print_summary, run_import
-from workers.cli.notify import write_digest_preview, write_meeting_prompt
-from workers.cli.queue import print_queue
-from workers.runtime import Runtime
+from keepwarm.workers.cli.importing import print_summary, run_import
+from keepwarm.workers.cli.notify import write_digest_preview, write_meeting_prompt
+from keepwarm.workers.cli.queue import print_queue
 
 # The sample's sent mail is continuous until the end of February 2001, then has a gap of eight
 # months (the Enron export kept only some folders); a queue read after the gap would only show
@@ -122,7 +122,7 @@ def demo_command(
 
 def _connected_demo(runtime: Runtime) -> None:
     # Imported here: the sandbox is a development tool that production code never loads.
-    from connectors.sandbox.google import GoogleSandbox
+    from keepwarm.connectors.sandbox.google import GoogleSandbox
 
     console.print(
         "[bold]keepwarm demo[/bold]: a local Google sandbox serves the headers of a real Enron "

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from services.identity_decisions import merge_addresses, split_off
-from services.jobs import unit_of_work
-from services.users import ensure_user
-from workers.actors import Queue
-from workers.broker import background
-from workers.cli.app import app, console, open_runtime
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.identity.decisions import merge_addresses, split_off
+from keepwarm.workers.actors import Queue
+from keepwarm.workers.broker import background
+from keepwarm.workers.cli.app import app, console, open_runtime
 
 
 @app.command("merge")

@@ -9,15 +9,20 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from connectors.files import total_bytes
-from services.identity import normalize_address
-from services.importing import ImportOptions, ImportSummary, import_paths, summarize_run
-from services.jobs import unit_of_work
-from services.users import ensure_user
-from workers.actors import Queue
-from workers.broker import background
-from workers.cli.app import UsageError, app, console, err_console, open_runtime
-from workers.runtime import Runtime
+from keepwarm.connectors.files import total_bytes
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.identity.addresses import normalize_address
+from keepwarm.services.mail.importing import (
+    ImportOptions,
+    ImportSummary,
+    import_paths,
+    summarize_run,
+)
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.actors import Queue
+from keepwarm.workers.broker import background
+from keepwarm.workers.cli.app import UsageError, app, console, err_console, open_runtime
 
 __all__ = ["import_command", "run_import"]
 

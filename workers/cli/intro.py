@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from services.intro import find_intros, parse_target
-from services.users import ensure_user
-from workers.cli.app import app, console, open_runtime, parse_as_of
-from workers.cli.queue import AsOf, Json
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.reconnect.intro import find_intros, parse_target
+from keepwarm.workers.cli.app import app, console, open_runtime, parse_as_of
+from keepwarm.workers.cli.queue import AsOf, Json
 
 
 @app.command("intro")

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from services.jobs import unit_of_work
-from services.lifecycle import record_action
-from services.models import Action
-from services.users import ensure_user
-from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.models import Action
+from keepwarm.services.reconnect.lifecycle import record_action
+from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
 
 Address = Annotated[str, typer.Argument(help="any address of the person")]
 On = Annotated[

@@ -11,21 +11,21 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from services.jobs import unit_of_work
-from services.lifecycle import person_for_address
-from services.models import DeliveryKind, User
-from services.notes import add_follow_up, add_note
-from services.notify.digest import compose_digest
-from services.notify.plan import plan_due, recipient_for
-from services.notify.prompts import build_prompt, candidate_events, why_not_prompted
-from services.notify.render import LinkMaker, render_digest, render_prompt
-from services.notify.schedule import WEEKDAYS, parse_timezone, parse_weekday
-from services.notify.send import PROMPT_REASON, digest_reason_line
-from services.notify.views import delivery_history, prompt_list
-from services.users import ensure_user
-from workers.actors import send_owed
-from workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
-from workers.runtime import Runtime
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.models import DeliveryKind, User
+from keepwarm.services.notify.digest import compose_digest
+from keepwarm.services.notify.plan import plan_due, recipient_for
+from keepwarm.services.notify.prompts import build_prompt, candidate_events, why_not_prompted
+from keepwarm.services.notify.render import LinkMaker, render_digest, render_prompt
+from keepwarm.services.notify.schedule import WEEKDAYS, parse_timezone, parse_weekday
+from keepwarm.services.notify.send import PROMPT_REASON, digest_reason_line
+from keepwarm.services.notify.views import delivery_history, prompt_list
+from keepwarm.services.reconnect.lifecycle import person_for_address
+from keepwarm.services.reconnect.notes import add_follow_up, add_note
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.actors import send_owed
+from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
 
 __all__ = ["run_due_now", "write_digest_preview", "write_meeting_prompt"]
 

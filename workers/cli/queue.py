@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from services import views
-from services.reconnect import Suggestion
-from services.reconnect.engine import describe_gap
-from services.users import ensure_user
-from workers.cli.app import app, console, open_runtime, parse_as_of
+from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.reconnect import Suggestion, views
+from keepwarm.services.reconnect.engine import describe_gap
+from keepwarm.workers.cli.app import app, console, open_runtime, parse_as_of
 
 __all__ = ["print_queue"]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from workers.cli.app import UsageError, app
+from keepwarm.workers.cli.app import UsageError, app
 
 
 @app.command("sandbox")
@@ -27,6 +27,6 @@ def sandbox_command(
         if not path.exists():
             raise UsageError(f"--seed: no such file or folder: {path}")
     # Imported here: the sandbox is a development tool that production code never loads.
-    from connectors.sandbox.google import serve
+    from keepwarm.connectors.sandbox.google import serve
 
     serve(seed, port=port, user_email=user)

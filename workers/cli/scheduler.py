@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from services.jobs import Job, JobSink
-from workers.actors import NOTIFY_TICK, SYNC_ALL
-from workers.broker import background, enqueue_only
-from workers.cli.app import app, console, load_settings, open_runtime
-from workers.runtime import Runtime
+from keepwarm.services.core.jobs import Job, JobSink
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.actors import NOTIFY_TICK, SYNC_ALL
+from keepwarm.workers.broker import background, enqueue_only
+from keepwarm.workers.cli.app import app, console, load_settings, open_runtime
 
 
 @contextmanager

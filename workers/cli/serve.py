@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from workers.cli.app import UsageError, app, console, load_settings, open_runtime
+from keepwarm.workers.cli.app import UsageError, app, console, load_settings, open_runtime
 
 
 @app.command(
@@ -24,12 +24,12 @@ def serve_command(
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")] = 8000,
 ) -> None:
-    """Run the link server (services.web) on the runtime until a signal stops it."""
+    """Run the link server (keepwarm.services.web) on the runtime until a signal stops it."""
     settings = load_settings()
     # Imported here: the other commands never need the web stack.
     import uvicorn
 
-    from services.web import create_app
+    from keepwarm.services.web import create_app
 
     # Bind first, so a port in use is one plain line, not a server log.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

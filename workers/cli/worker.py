@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from workers.broker import background
-from workers.cli.app import UsageError, app, console, load_settings, open_runtime
+from keepwarm.workers.broker import background
+from keepwarm.workers.cli.app import UsageError, app, console, load_settings, open_runtime
 
 
 @app.command("worker")

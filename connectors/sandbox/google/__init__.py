@@ -22,8 +22,8 @@ quota), `oauth`/`grants`/`scopes`, `gmail`/`mailbox`/`labels`/`threads`,
 `pages`, `wire`, `serve`.
 """
 
-from connectors.sandbox.google.faults import Fault, FaultKind
-from connectors.sandbox.google.sandbox import GoogleSandbox
-from connectors.sandbox.google.serve import CLIENT_ID, CLIENT_SECRET, serve
+from keepwarm.connectors.sandbox.google.faults import Fault, FaultKind
+from keepwarm.connectors.sandbox.google.sandbox import GoogleSandbox
+from keepwarm.connectors.sandbox.google.serve import CLIENT_ID, CLIENT_SECRET, serve
 
 __all__ = ["CLIENT_ID", "CLIENT_SECRET", "Fault", "FaultKind", "GoogleSandbox", "serve"]

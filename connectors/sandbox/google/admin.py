@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from connectors.errors import ConnectorError
-from connectors.sandbox.google.faults import Fault, parse_fault
-from connectors.sandbox.google.wire import Request, Response
+from keepwarm.connectors.errors import ConnectorError
+from keepwarm.connectors.sandbox.google.faults import Fault, parse_fault
+from keepwarm.connectors.sandbox.google.wire import Request, Response
 
 __all__ = ["PREFIX", "Controls", "handle"]
 

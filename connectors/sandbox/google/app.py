@@ -14,15 +14,20 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from connectors.sandbox.google import admin, batch, calendar, gmail, oauth
-from connectors.sandbox.google.errors import ApiError, OAuthError, not_found, unauthenticated
-from connectors.sandbox.google.events import EventStore
-from connectors.sandbox.google.faults import Fault, FaultKind, FaultQueue
-from connectors.sandbox.google.grants import Grants
-from connectors.sandbox.google.mailbox import Mailbox
-from connectors.sandbox.google.quota import QuotaMeter, rate_limited
-from connectors.sandbox.google.scopes import OPENID, USERINFO_EMAIL, require
-from connectors.sandbox.google.wire import Caller, Request, Response
+from keepwarm.connectors.sandbox.google import admin, batch, calendar, gmail, oauth
+from keepwarm.connectors.sandbox.google.errors import (
+    ApiError,
+    OAuthError,
+    not_found,
+    unauthenticated,
+)
+from keepwarm.connectors.sandbox.google.events import EventStore
+from keepwarm.connectors.sandbox.google.faults import Fault, FaultKind, FaultQueue
+from keepwarm.connectors.sandbox.google.grants import Grants
+from keepwarm.connectors.sandbox.google.mailbox import Mailbox
+from keepwarm.connectors.sandbox.google.quota import QuotaMeter, rate_limited
+from keepwarm.connectors.sandbox.google.scopes import OPENID, USERINFO_EMAIL, require
+from keepwarm.connectors.sandbox.google.wire import Caller, Request, Response
 
 __all__ = ["SandboxApp", "State"]
 

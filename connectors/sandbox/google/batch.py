@@ -16,8 +16,8 @@ from email.parser import BytesParser
 from email.policy import compat32
 from http.client import responses
 
-from connectors.sandbox.google.errors import ApiError, bad_request
-from connectors.sandbox.google.wire import Request, Response, parse_target
+from keepwarm.connectors.sandbox.google.errors import ApiError, bad_request
+from keepwarm.connectors.sandbox.google.wire import Request, Response, parse_target
 
 __all__ = ["BATCH_LIMITS", "run_batch"]
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeAlias
 
-from connectors.sandbox.google.errors import ApiError, bad_request, not_found
-from connectors.sandbox.google.event_json import calendar_entry, event_resource, rfc3339
-from connectors.sandbox.google.events import EventStore, StoredEvent
-from connectors.sandbox.google.pages import decode_token, encode_token, int_param
-from connectors.sandbox.google.scopes import CALENDAR_EVENTS, CALENDAR_LIST, require
-from connectors.sandbox.google.wire import Caller, Request, Response
+from keepwarm.connectors.sandbox.google.errors import ApiError, bad_request, not_found
+from keepwarm.connectors.sandbox.google.event_json import calendar_entry, event_resource, rfc3339
+from keepwarm.connectors.sandbox.google.events import EventStore, StoredEvent
+from keepwarm.connectors.sandbox.google.pages import decode_token, encode_token, int_param
+from keepwarm.connectors.sandbox.google.scopes import CALENDAR_EVENTS, CALENDAR_LIST, require
+from keepwarm.connectors.sandbox.google.wire import Caller, Request, Response
 
 __all__ = ["Handler", "match"]
 

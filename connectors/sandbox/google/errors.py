@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from connectors.sandbox.google.wire import Response
+from keepwarm.connectors.sandbox.google.wire import Response
 
 __all__ = [
     "ApiError",

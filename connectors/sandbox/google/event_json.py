@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from connectors.sandbox.google.events import EventStore, StoredEvent
-from connectors.types import Attendee
+from keepwarm.connectors.sandbox.google.events import EventStore, StoredEvent
+from keepwarm.connectors.types import Attendee
 
 __all__ = ["calendar_entry", "event_resource", "rfc3339"]
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.sandbox.google.seed import SeedEvent
-from connectors.types import Address, Attendee
+from keepwarm.connectors.sandbox.google.seed import SeedEvent
+from keepwarm.connectors.types import Address, Attendee
 
 __all__ = ["EventStore", "StoredEvent", "event_ids"]
 

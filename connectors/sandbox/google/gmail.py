@@ -10,12 +10,17 @@ import re
 from collections.abc import Callable
 from typing import TypeAlias
 
-from connectors.sandbox.google.errors import ApiError, bad_request, forbidden, not_found
-from connectors.sandbox.google.labels import is_hidden
-from connectors.sandbox.google.mailbox import HistoryGone, HistoryRecord, Mailbox, StoredMessage
-from connectors.sandbox.google.pages import decode_token, encode_token, int_param
-from connectors.sandbox.google.scopes import GMAIL_METADATA, GMAIL_READ, require
-from connectors.sandbox.google.wire import Caller, Request, Response
+from keepwarm.connectors.sandbox.google.errors import ApiError, bad_request, forbidden, not_found
+from keepwarm.connectors.sandbox.google.labels import is_hidden
+from keepwarm.connectors.sandbox.google.mailbox import (
+    HistoryGone,
+    HistoryRecord,
+    Mailbox,
+    StoredMessage,
+)
+from keepwarm.connectors.sandbox.google.pages import decode_token, encode_token, int_param
+from keepwarm.connectors.sandbox.google.scopes import GMAIL_METADATA, GMAIL_READ, require
+from keepwarm.connectors.sandbox.google.wire import Caller, Request, Response
 
 __all__ = ["Handler", "match"]
 

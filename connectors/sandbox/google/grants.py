@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from connectors.sandbox.google.errors import OAuthError
+from keepwarm.connectors.sandbox.google.errors import OAuthError
 
 __all__ = ["AccessToken", "Grant", "Grants"]
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from connectors.sandbox.google.labels import LabelTable
-from connectors.sandbox.google.seed import SeedMessage
-from connectors.sandbox.google.threads import Threader
+from keepwarm.connectors.sandbox.google.labels import LabelTable
+from keepwarm.connectors.sandbox.google.seed import SeedMessage
+from keepwarm.connectors.sandbox.google.threads import Threader
 
 __all__ = ["HistoryGone", "HistoryRecord", "Mailbox", "StoredMessage"]
 

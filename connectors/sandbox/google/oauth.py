@@ -18,10 +18,10 @@ import json
 import time
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
-from connectors.sandbox.google.errors import OAuthError
-from connectors.sandbox.google.grants import AccessToken, Grants
-from connectors.sandbox.google.scopes import OPENID, USERINFO_EMAIL, normalize
-from connectors.sandbox.google.wire import Caller, Request, Response
+from keepwarm.connectors.sandbox.google.errors import OAuthError
+from keepwarm.connectors.sandbox.google.grants import AccessToken, Grants
+from keepwarm.connectors.sandbox.google.scopes import OPENID, USERINFO_EMAIL, normalize
+from keepwarm.connectors.sandbox.google.wire import Caller, Request, Response
 
 __all__ = ["AUTH_PATHS", "REVOKE_PATHS", "TOKEN_PATHS", "authorize", "revoke", "token", "userinfo"]
 

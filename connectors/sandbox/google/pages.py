@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 
-from connectors.sandbox.google.errors import bad_request
+from keepwarm.connectors.sandbox.google.errors import bad_request
 
 __all__ = ["decode_token", "encode_token", "int_param"]
 

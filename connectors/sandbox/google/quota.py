@@ -13,7 +13,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from connectors.sandbox.google.errors import ApiError
+from keepwarm.connectors.sandbox.google.errors import ApiError
 
 __all__ = ["GMAIL_COSTS", "MovingWindow", "QuotaMeter"]
 

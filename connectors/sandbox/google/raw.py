@@ -13,8 +13,8 @@ import os
 import zlib
 from pathlib import Path
 
-from connectors.files.detect import SourceKind, file_kind
-from connectors.files.headers import HEADER_LIMIT, read_header_block
+from keepwarm.connectors.files.detect import SourceKind, file_kind
+from keepwarm.connectors.files.headers import HEADER_LIMIT, read_header_block
 
 __all__ = ["RawHeaders", "header_lines"]
 

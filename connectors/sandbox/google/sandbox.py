@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from connectors.sandbox.google.app import SandboxApp, State
-from connectors.sandbox.google.events import EventStore
-from connectors.sandbox.google.faults import Fault, FaultKind
-from connectors.sandbox.google.grants import Grants
-from connectors.sandbox.google.mailbox import Mailbox
-from connectors.sandbox.google.quota import QuotaMeter
-from connectors.sandbox.google.seed import Seed, infer_owner, read_seeds
-from connectors.sandbox.google.server import LoopbackServer
-from connectors.types import Unreadable
+from keepwarm.connectors.sandbox.google.app import SandboxApp, State
+from keepwarm.connectors.sandbox.google.events import EventStore
+from keepwarm.connectors.sandbox.google.faults import Fault, FaultKind
+from keepwarm.connectors.sandbox.google.grants import Grants
+from keepwarm.connectors.sandbox.google.mailbox import Mailbox
+from keepwarm.connectors.sandbox.google.quota import QuotaMeter
+from keepwarm.connectors.sandbox.google.seed import Seed, infer_owner, read_seeds
+from keepwarm.connectors.sandbox.google.server import LoopbackServer
+from keepwarm.connectors.types import Unreadable
 
 __all__ = ["GoogleSandbox"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from connectors.sandbox.google.errors import ApiError
+from keepwarm.connectors.sandbox.google.errors import ApiError
 
 __all__ = [
     "CALENDAR_EVENTS",

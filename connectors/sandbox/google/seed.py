@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from connectors.files import read_paths
-from connectors.sandbox.google.raw import RawHeaders, header_lines
-from connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.connectors.files import read_paths
+from keepwarm.connectors.sandbox.google.raw import RawHeaders, header_lines
+from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
 
 __all__ = ["Seed", "SeedEvent", "SeedMessage", "infer_owner", "read_seeds"]
 
@@ -55,7 +55,7 @@ def read_seeds(paths: Sequence[Path], *, window: tuple[datetime, datetime]) -> S
     """Read mbox (.gz), maildir, Enron trees, .eml and .ics seeds; calendar recurrences are
     expanded over `window`.
 
-    Raises SourceMissing/UnknownFormat (connectors.errors) for a path that is no source.
+    Raises SourceMissing/UnknownFormat (keepwarm.connectors.errors) for a path that is no source.
     Unreadable records are kept in `Seed.unreadable`, never served.
     """
     seed = Seed()

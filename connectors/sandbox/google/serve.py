@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from connectors.sandbox.google.sandbox import GoogleSandbox
+from keepwarm.connectors.sandbox.google.sandbox import GoogleSandbox
 
 __all__ = ["CLIENT_ID", "CLIENT_SECRET", "serve"]
 

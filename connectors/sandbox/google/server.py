@@ -9,7 +9,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from connectors.sandbox.google.wire import Request, Response, parse_target
+from keepwarm.connectors.sandbox.google.wire import Request, Response, parse_target
 
 __all__ = ["LoopbackServer"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from connectors.types import MailMessage
+from keepwarm.connectors.types import MailMessage
 
 __all__ = ["Threader", "normalized_subject"]
 

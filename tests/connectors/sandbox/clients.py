@@ -15,7 +15,7 @@ from google_auth_oauthlib.flow import Flow
 from googleapiclient.discovery import build, build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 
 AUTH = "https://www.googleapis.com/auth/"
 SCOPES = [

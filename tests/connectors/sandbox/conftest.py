@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.connectors.sandbox.clients import authorize, gmail_service
 
 DATA = Path(__file__).resolve().parents[2] / "data"

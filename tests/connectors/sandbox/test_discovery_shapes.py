@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.connectors.sandbox.clients import authorize, calendar_service, gmail_service
 from tests.connectors.sandbox.conftest import DATA, ENRON, TAKEOUT, discovery
 from tests.connectors.sandbox.discovery_schema import check

@@ -11,7 +11,7 @@ import pytest
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.connectors.sandbox.clients import (
     AUTH,
     authorize,

@@ -14,7 +14,7 @@ import google.auth.transport.requests
 import pytest
 import requests
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.connectors.sandbox.clients import (
     AUTH,
     CLIENT_ID,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from connectors.sandbox.google import GoogleSandbox
+from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.connectors.sandbox.clients import (
     ManualClock,
     authorize,

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[3]
 def test_serve_prints_how_to_connect_and_stops_on_ctrl_c() -> None:
     code = (
         "from pathlib import Path\n"
-        "from connectors.sandbox.google import serve\n"
+        "from keepwarm.connectors.sandbox.google import serve\n"
         f"serve([Path({str(ENRON / 'sent')!r})], port=0)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

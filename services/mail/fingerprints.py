@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from connectors.types import CalendarEvent, MailMessage
+from keepwarm.connectors.types import CalendarEvent, MailMessage
 
 __all__ = ["event_fingerprint", "message_fingerprint"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from services.errors import AppError
+from keepwarm.services.core.errors import AppError
 
 __all__ = ["TokenCipher", "TokenKeyError"]
 

@@ -86,7 +86,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    config.set_main_option("script_location", str(Path(__file__).parents[1] / "migrations"))
     config.attributes["engine"] = engine
     return config
 

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from services.derivation import reset_derivation
-from services.errors import InvalidInput
-from services.importing import DERIVE_ACTOR
-from services.jobs import JobBuffer
-from services.lifecycle import person_for_address
-from services.merging import merge_people, split_address
-from services.models import IdentityDecision
-from services.upsert import insert_for
+from keepwarm.services.core.errors import InvalidInput
+from keepwarm.services.core.jobs import JobBuffer
+from keepwarm.services.core.upsert import insert_for
+from keepwarm.services.identity.merging import merge_people, split_address
+from keepwarm.services.mail.derivation import reset_derivation
+from keepwarm.services.mail.importing import DERIVE_ACTOR
+from keepwarm.services.models import IdentityDecision
+from keepwarm.services.reconnect.lifecycle import person_for_address
 
 __all__ = ["merge_addresses", "split_off"]
 

@@ -16,16 +16,16 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.errors import AuthExpired, CursorExpired
-from connectors.google.calendar import CalendarPage
-from connectors.google.gmail import HistoryPage, ListPage
-from connectors.types import MailMessage, Unreadable
-from services.crypto import TokenCipher
-from services.importing import DERIVE_ACTOR
-from services.ingest import store_dead_letters, store_events, store_messages
-from services.jobs import JobSink, unit_of_work
-from services.models import Account, AccountStatus, Message, SyncRun
-from services.ownership import settle_owner
+from keepwarm.connectors.errors import AuthExpired, CursorExpired
+from keepwarm.connectors.google.calendar import CalendarPage
+from keepwarm.connectors.google.gmail import HistoryPage, ListPage
+from keepwarm.connectors.types import MailMessage, Unreadable
+from keepwarm.services.core.crypto import TokenCipher
+from keepwarm.services.core.jobs import JobSink, unit_of_work
+from keepwarm.services.mail.importing import DERIVE_ACTOR
+from keepwarm.services.mail.ingest import store_dead_letters, store_events, store_messages
+from keepwarm.services.mail.ownership import settle_owner
+from keepwarm.services.models import Account, AccountStatus, Message, SyncRun
 
 __all__ = [
     "CalendarSource",
@@ -43,7 +43,7 @@ _PHASE_LABEL = {"sent": "SENT", "rest": None, "trash": "TRASH"}
 
 
 class MailSource(Protocol):
-    """What sync needs of a mailbox (connectors.google.GmailReader)."""
+    """What sync needs of a mailbox (keepwarm.connectors.google.GmailReader)."""
 
     def profile(self) -> tuple[str, str]: ...
     def list_page(self, *, label: str | None, page_token: str | None) -> ListPage: ...
@@ -52,7 +52,7 @@ class MailSource(Protocol):
 
 
 class CalendarSource(Protocol):
-    """What sync needs of calendars (connectors.google.CalendarReader)."""
+    """What sync needs of calendars (keepwarm.connectors.google.CalendarReader)."""
 
     def calendars(self) -> list[str]: ...
     def page(

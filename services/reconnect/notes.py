@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from services.errors import InvalidInput
-from services.models import FollowUp, Interaction, Note
+from keepwarm.services.core.errors import InvalidInput
+from keepwarm.services.models import FollowUp, Interaction, Note
 
 __all__ = ["OpenFollowUp", "add_follow_up", "add_note", "notes_for", "open_follow_ups"]
 

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, String, cast, delete, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from services.crypto import TokenCipher
-from services.db import Base
-from services.errors import InvalidInput, NotFound
-from services.identity import normalize_address
-from services.models import (
+from keepwarm.services.core.crypto import TokenCipher
+from keepwarm.services.core.db import Base
+from keepwarm.services.core.errors import InvalidInput, NotFound
+from keepwarm.services.identity.addresses import normalize_address
+from keepwarm.services.models import (
     Account,
     AccountStatus,
     Event,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session, aliased
 
-from services.models import Interaction, LifecycleEvent, Person, PersonAddress
+from keepwarm.services.models import Interaction, LifecycleEvent, Person, PersonAddress
 
 __all__ = ["merge_people", "split_address"]
 

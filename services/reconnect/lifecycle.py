@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.errors import InvalidInput, NotFound
-from services.identity import normalize_address
-from services.models import Action, Interaction, LifecycleEvent, PersonAddress
+from keepwarm.services.core.errors import InvalidInput, NotFound
+from keepwarm.services.identity.addresses import normalize_address
+from keepwarm.services.models import Action, Interaction, LifecycleEvent, PersonAddress
 
 __all__ = [
     "ContactState",

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.clock import Clock, system_clock
-from services.errors import AppError, InvalidInput
-from services.lifecycle import record_person_action
-from services.models import Action, Event, Person, PersonAddress, UsedLink, User
-from services.notes import add_follow_up, add_note
+from keepwarm.services.core.clock import Clock, system_clock
+from keepwarm.services.core.errors import AppError, InvalidInput
+from keepwarm.services.models import Action, Event, Person, PersonAddress, UsedLink, User
+from keepwarm.services.reconnect.lifecycle import record_person_action
+from keepwarm.services.reconnect.notes import add_follow_up, add_note
 
 __all__ = [
     "LinkAction",

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.models import Event, Message
+from keepwarm.services.models import Event, Message
 
 __all__ = ["infer_owner_addresses", "name_tokens"]
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.identity import normalize_address
-from services.models import OwnerAddress, User
+from keepwarm.services.identity.addresses import normalize_address
+from keepwarm.services.models import OwnerAddress, User
 
 __all__ = ["LOCAL_HANDLE", "ensure_user", "owner_addresses", "set_owner_addresses"]
 

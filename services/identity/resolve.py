@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.identity import identity_key, normalize_name
-from services.merging import merge_people
-from services.models import (
+from keepwarm.services.identity.addresses import identity_key, normalize_name
+from keepwarm.services.identity.merging import merge_people
+from keepwarm.services.identity.owner import name_tokens
+from keepwarm.services.mail.noise import munged_author
+from keepwarm.services.models import (
     Event,
     EventAttendee,
     IdentityDecision,
@@ -18,8 +20,6 @@ from services.models import (
     MessageRecipient,
     PersonAddress,
 )
-from services.noise import munged_author
-from services.owner import name_tokens
 
 __all__ = [
     "MergeCandidate",

@@ -14,24 +14,24 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.google import CalendarReader, GmailReader, GoogleClient, GoogleEndpoints
-from connectors.google.auth import GrantedTokens
-from services.config import Settings
-from services.crypto import TokenCipher, TokenKeyError
-from services.db import make_engine, make_session_factory, migrate
-from services.derivation import DerivationRules
-from services.lifecycle import LifecycleRules
-from services.links import LinkSigner
-from services.models import Account
-from services.notify.digest import DigestRules
-from services.notify.mailer import FileTransport, MailTransport, SmtpTransport
-from services.notify.outbox import OutboxRules
-from services.notify.plan import NotifyRules
-from services.notify.prompts import PromptRules
-from services.reconnect import QueueRules
-from services.sync import Sources
-from workers.locks import AccountLocks, LocalLocks, RedisLocks
-from workers.throttle import LocalQuota, Quota, RedisQuota
+from keepwarm.connectors.google import CalendarReader, GmailReader, GoogleClient, GoogleEndpoints
+from keepwarm.connectors.google.auth import GrantedTokens
+from keepwarm.services.accounts.sync import Sources
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.crypto import TokenCipher, TokenKeyError
+from keepwarm.services.core.db import make_engine, make_session_factory, migrate
+from keepwarm.services.core.locks import AccountLocks, LocalLocks, RedisLocks
+from keepwarm.services.core.quota import LocalQuota, Quota, RedisQuota
+from keepwarm.services.mail.derivation import DerivationRules
+from keepwarm.services.models import Account
+from keepwarm.services.notify.digest import DigestRules
+from keepwarm.services.notify.links import LinkSigner
+from keepwarm.services.notify.mailer import FileTransport, MailTransport, SmtpTransport
+from keepwarm.services.notify.outbox import OutboxRules
+from keepwarm.services.notify.plan import NotifyRules
+from keepwarm.services.notify.prompts import PromptRules
+from keepwarm.services.reconnect import QueueRules
+from keepwarm.services.reconnect.lifecycle import LifecycleRules
 
 __all__ = ["Runtime", "build_runtime"]
 

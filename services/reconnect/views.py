@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import identity_pass
-from services.lifecycle import LifecycleRules, person_for_address, states_at
-from services.models import Interaction, Person, PersonAddress
-from services.notes import notes_for, open_follow_ups
-from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
-from services.reconnect.engine import Suggestion, dormant_ties
-from services.reconnect.stats import ContactStats
+from keepwarm.services.identity import resolve as identity_pass
+from keepwarm.services.models import Interaction, Person, PersonAddress
+from keepwarm.services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
+from keepwarm.services.reconnect.engine import Suggestion, dormant_ties
+from keepwarm.services.reconnect.lifecycle import LifecycleRules, person_for_address, states_at
+from keepwarm.services.reconnect.notes import notes_for, open_follow_ups
+from keepwarm.services.reconnect.stats import ContactStats
 
 __all__ = ["contact_detail", "list_contacts", "suggestions"]
 

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from connectors.types import CalendarEvent, MailMessage, Unreadable
-from services.fingerprints import event_fingerprint, message_fingerprint
-from services.models import DeadLetter, Event, EventAttendee, Message, MessageRecipient
-from services.upsert import insert_for
+from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.services.core.upsert import insert_for
+from keepwarm.services.mail.fingerprints import event_fingerprint, message_fingerprint
+from keepwarm.services.models import DeadLetter, Event, EventAttendee, Message, MessageRecipient
 
 __all__ = ["StoreCounts", "store_dead_letters", "store_events", "store_messages"]
 

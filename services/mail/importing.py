@@ -11,14 +11,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.errors import ConnectorError
-from connectors.files import read_paths
-from connectors.types import CalendarEvent, MailMessage, Unreadable
-from services.errors import InvalidInput
-from services.ingest import store_dead_letters, store_events, store_messages
-from services.jobs import JobSink, unit_of_work
-from services.models import Event, ImportRun, Message
-from services.ownership import settle_owner
+from keepwarm.connectors.errors import ConnectorError
+from keepwarm.connectors.files import read_paths
+from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.services.core.errors import InvalidInput
+from keepwarm.services.core.jobs import JobSink, unit_of_work
+from keepwarm.services.mail.ingest import store_dead_letters, store_events, store_messages
+from keepwarm.services.mail.ownership import settle_owner
+from keepwarm.services.models import Event, ImportRun, Message
 
 __all__ = [
     "DERIVE_ACTOR",

@@ -15,12 +15,19 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.identity_pass import resolve_identities
-from services.models import Event, EventAttendee, Interaction, Message, MessageRecipient, User
-from services.noise import FilterReason, MessageFacts, classify_message
-from services.people import resolve_people
-from services.upsert import insert_for
-from services.users import owner_addresses
+from keepwarm.services.accounts.users import owner_addresses
+from keepwarm.services.core.upsert import insert_for
+from keepwarm.services.identity.people import resolve_people
+from keepwarm.services.identity.resolve import resolve_identities
+from keepwarm.services.mail.noise import FilterReason, MessageFacts, classify_message
+from keepwarm.services.models import (
+    Event,
+    EventAttendee,
+    Interaction,
+    Message,
+    MessageRecipient,
+    User,
+)
 
 __all__ = ["DerivationRules", "derive_pending", "reset_derivation"]
 

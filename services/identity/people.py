@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.models import Person, PersonAddress
-from services.noise import munged_author
-from services.upsert import insert_for
+from keepwarm.services.core.upsert import insert_for
+from keepwarm.services.mail.noise import munged_author
+from keepwarm.services.models import Person, PersonAddress
 
 __all__ = ["resolve_people"]
 

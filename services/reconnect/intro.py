@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.errors import InvalidInput
-from services.identity import normalize_address
-from services.models import Event, EventAttendee, Message, MessageRecipient, PersonAddress
-from services.reconnect import compute_stats, load_histories
-from services.users import owner_addresses
+from keepwarm.services.accounts.users import owner_addresses
+from keepwarm.services.core.errors import InvalidInput
+from keepwarm.services.identity.addresses import normalize_address
+from keepwarm.services.models import Event, EventAttendee, Message, MessageRecipient, PersonAddress
+from keepwarm.services.reconnect import compute_stats, load_histories
 
 __all__ = ["IntroPath", "Target", "find_intros", "parse_target"]
 

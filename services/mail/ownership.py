@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from services.derivation import reset_derivation
-from services.identity_pass import owner_aliases
-from services.owner import infer_owner_addresses
-from services.users import owner_addresses, set_owner_addresses
+from keepwarm.services.accounts.users import owner_addresses, set_owner_addresses
+from keepwarm.services.identity.owner import infer_owner_addresses
+from keepwarm.services.identity.resolve import owner_aliases
+from keepwarm.services.mail.derivation import reset_derivation
 
 __all__ = ["settle_owner"]
 
