@@ -7,6 +7,8 @@ read at all, raised before anything is yielded so the caller can tell the user s
     ConnectorError                  root: catch this to handle every connector failure
     ├── SourceMissing(path)         the path does not exist
     ├── UnknownFormat(path)         the path exists but is no mailbox or calendar we know
+    ├── ConsentRefused              the person declined, the OAuth state did not match, or the
+    │                               provider refused the authorization code
     └── ProviderError               a provider call failed, classified once, here:
         ├── AuthExpired             grant revoked or expired: mark "reconnect needed", no retry
         ├── RateLimited(retry_after)  slow down: retry after the given seconds
@@ -24,6 +26,7 @@ from pathlib import Path
 __all__ = [
     "AuthExpired",
     "ConnectorError",
+    "ConsentRefused",
     "CursorExpired",
     "PermanentProviderError",
     "ProviderError",
@@ -61,6 +64,10 @@ class UnknownFormat(ConnectorError):
 
     def __str__(self) -> str:
         return f"not a mailbox or calendar ({KNOWN_FORMATS}): {self.path}"
+
+
+class ConsentRefused(ConnectorError):
+    """A consent that did not give a grant: declined, a foreign `state`, or a refused code."""
 
 
 class ProviderError(ConnectorError):

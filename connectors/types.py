@@ -33,6 +33,9 @@ class MailMessage:
     """The header metadata of one message.
 
     `sent_at` is timezone-aware UTC, or None when the message carries no readable date.
+    `received_at` is when the provider accepted the message (Gmail's internalDate, Graph's
+    receivedDateTime), None for files: unlike the sender's `Date`, nobody outside can forge it,
+    so sync windows are judged by it.
     `folder` is the mailbox folder it was found in (maildir/Enron trees) and `labels` the
     provider labels (Gmail, Takeout's X-Gmail-Labels); `in_sent_folder` says the owner's client
     filed it as sent mail, the strongest evidence of who the owner is.
@@ -60,6 +63,7 @@ class MailMessage:
     auto_reply_header: bool = False
     provider_id: str | None = None
     thread_id: str | None = None
+    received_at: datetime | None = None
     problems: tuple[str, ...] = field(default=())
 
 
