@@ -122,6 +122,15 @@ def _alembic_config(engine: Engine) -> Config:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration; Alembic is the only source of the schema."""
-    command.upgrade(_alembic_config(engine), "head")
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the newest by default), up or down as needed; Alembic
+    is the only source of the schema."""
+    config = _alembic_config(engine)
+    with engine.connect() as connection:
+        from alembic.migration import MigrationContext
+
+        current = MigrationContext.configure(connection).get_current_revision()
+    if revision != "head" and current is not None and current > revision:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
