@@ -127,12 +127,17 @@ class ConsentRequest:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What a finished consent gives: whose mailbox, and the tokens (stored only encrypted)."""
+    """What a finished consent gives: whose mailbox, and the tokens (stored only encrypted).
+
+    `subject` is the OpenID Connect subject of the person who consented (stable across address
+    changes; None when the provider gave no ID token): the web app signs them in by it.
+    """
 
     email: str
     tokens: dict[str, Any]
     scopes: tuple[str, ...]
     name: str | None = None
+    subject: str | None = None
 
 
 class ProviderAuth(Protocol):

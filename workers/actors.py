@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from keepwarm.connectors.base import AccountSources
 from keepwarm.connectors.errors import AuthExpired, RateLimited
-from keepwarm.services.accounts.sync import sync_account
+from keepwarm.services.accounts.sync import SYNC_ACTOR, sync_account
 from keepwarm.services.core.jobs import Job, JobSink, unit_of_work
 from keepwarm.services.mail import derivation
 from keepwarm.services.mail.importing import DERIVE_ACTOR
@@ -36,7 +36,7 @@ __all__ = [
     "build_actors",
 ]
 
-SYNC_ACCOUNT = "sync.account"
+SYNC_ACCOUNT = SYNC_ACTOR
 SYNC_ALL = "sync.all"
 NOTIFY_TICK = "notify.tick"
 NOTIFY_SEND = "notify.send"

@@ -49,6 +49,8 @@ class GrantedTokens:
     refresh_token: str
     expiry: datetime | None
     scopes: tuple[str, ...]
+    # The OpenID Connect ID token of a consent (never stored: `to_json` leaves it out).
+    id_token: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -153,8 +155,13 @@ class GoogleClient:
     @staticmethod
     def _tokens(creds: google.oauth2.credentials.Credentials) -> GrantedTokens:
         expiry = creds.expiry.replace(tzinfo=UTC) if creds.expiry else None
+        id_token = getattr(creds, "id_token", None)
         return GrantedTokens(
-            creds.token, str(creds.refresh_token), expiry, tuple(creds.scopes or SCOPES)
+            creds.token,
+            str(creds.refresh_token),
+            expiry,
+            tuple(creds.scopes or SCOPES),
+            id_token if isinstance(id_token, str) else None,
         )
 
     def current_tokens(self, creds: google.oauth2.credentials.Credentials) -> GrantedTokens:

@@ -16,8 +16,12 @@ from keepwarm.connectors.google.calendar_source import GoogleCalendarSource
 from keepwarm.connectors.google.gmail import GmailReader
 from keepwarm.connectors.google.mail_source import GmailSource
 from keepwarm.connectors.google.translate import HTTP_TIMEOUT
+from keepwarm.connectors.oidc import id_token_claims
 
-__all__ = ["GoogleProvider"]
+__all__ = ["GOOGLE_ISSUERS", "GoogleProvider"]
+
+# Google's ID tokens name either form of its issuer.
+GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 
 
 class _GoogleAuth:
@@ -45,7 +49,13 @@ class _GoogleAuth:
             email = _waiting_out(lambda: reader.profile()[0])
         finally:
             reader.close()
-        return Grant(email.lower(), tokens.to_json(), tokens.scopes)
+        subject = name = None
+        if tokens.id_token:
+            claims = id_token_claims(
+                tokens.id_token, audience=self._client.client_id, issuers=GOOGLE_ISSUERS
+            )
+            subject, name = claims.subject, claims.name
+        return Grant(email.lower(), tokens.to_json(), tokens.scopes, name, subject)
 
     def revoke(self, tokens: Mapping[str, Any]) -> None:
         # Revoking the refresh token ends the whole grant, its access tokens included.

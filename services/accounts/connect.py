@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 
 from keepwarm.connectors.base import ConsentRequest
 from keepwarm.services.accounts import connected
+from keepwarm.services.core.errors import NotFound
 from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.models import Account
 from keepwarm.services.runtime import Runtime
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "begin_connect",
     "default_since",
     "disconnect",
+    "disconnect_account",
     "finish_connect",
 ]
 
@@ -116,3 +119,15 @@ def disconnect(runtime: Runtime, user_id: int, email: str, *, purge: bool) -> Di
         return Disconnected(address, None)
     with unit_of_work(runtime.session_factory) as uow:
         return Disconnected(address, connected.purge_account(uow.session, account_id))
+
+
+def disconnect_account(
+    runtime: Runtime, user_id: int, account_id: int, *, purge: bool
+) -> Disconnected:
+    """`disconnect`, for one of the user's accounts by id; NotFound for anyone else's."""
+    with runtime.session_factory() as session:
+        account = session.get(Account, account_id)
+        if account is None or account.user_id != user_id:
+            raise NotFound(f"no account {account_id}")
+        email = account.email
+    return disconnect(runtime, user_id, email, purge=purge)

@@ -48,11 +48,15 @@ from keepwarm.services.models import (
 
 __all__ = [
     "CURSOR_EXPIRED",
+    "SYNC_ACTOR",
     "OpenSources",
     "SyncStopped",
     "SyncSummary",
     "sync_account",
 ]
+
+# The actor that runs `sync_account` (declared in workers.actors); services enqueue it by name.
+SYNC_ACTOR = "sync.account"
 
 OpenSources = Callable[[Account, dict[str, Any]], AccountSources]
 # In the ledger's skipped/filtered reasons: a stream read again because its cursor expired.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -84,6 +85,15 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_from: str = "keepwarm <keepwarm@localhost>"
 
+    # The web app. Who may sign up: addresses and domains ("example.com, jane@gmail.com"), or
+    # "*" for anyone; empty admits nobody new (an embedded install's own user still signs in
+    # from this machine, see `local_signin`). Sessions last `session_days` from sign-in.
+    signup_allowed: str = ""
+    session_days: int = Field(default=30, ge=1, le=365)
+    # Embedded only: a browser on this machine, talking to a loopback address, may open the
+    # dashboard as the CLI's one user without a provider (no password is involved anywhere).
+    local_signin: bool = True
+
     # A worker killed mid-sync (SIGKILL, OOM, a lost machine). Its per-account sync leases name
     # it and are free once it has not shown it is alive for `worker_liveness_seconds` (a live
     # process says so every third of that, whatever it is doing, so a long wait never loses a
@@ -95,6 +105,15 @@ class Settings(BaseSettings):
     worker_liveness_seconds: float = Field(default=15.0, gt=0)
     broker_heartbeat_timeout_seconds: float = Field(default=60.0, gt=0)
     broker_maintenance_per_million: int = Field(default=1000, ge=1, le=1_000_000)
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(days=self.session_days)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure when the public URL is https (behind a TLS proxy)."""
+        return self.public_url.lower().startswith("https://")
 
     @property
     def embedded(self) -> bool:

@@ -2,14 +2,20 @@
 
 Errors a person can act on derive from `AppError` (here and in the domains) or from the
 connectors' `ConnectorError`; their message is one line meant for that person. The CLI's
-`main` and the web app each translate them in one handler; anything else reaching a boundary
-is a bug, reported as "internal error" (CLI exit 1, HTTP 500) without a traceback::
+`main` and the web app each translate them in one handler (the web: `services.web.errors`, an
+HTML page or, under /api/, JSON with a stable `code` and the `field` at fault); anything else
+reaching a boundary is a bug, reported as "internal error" (CLI exit 1, HTTP 500) without a
+traceback::
 
     AppError                              services: the domain and its use cases
     ├── InvalidInput                      an argument, file or field we cannot use    exit 2 · 400
     │   └── UsageError (workers.cli)      a command-line option that cannot be used   exit 2
     ├── NotFound                          no such record for this user                exit 2 · 404
     ├── Conflict                          contradicts what is stored                  exit 2 · 409
+    ├── NotSignedIn                       the web: no session or API token            401
+    ├── PermissionDenied                  not allowed for this person                 exit 2 · 403
+    │   ├── SignUpRefused (accounts.signin)  the operator does not admit this address 403
+    │   └── CsrfFailed (accounts.sessions)   a form or call without its session's token 403
     ├── TokenKeyError (core.crypto)       token key missing or wrong                  exit 2 · 500
     ├── LinkError (notify.links)          a link altered or not ours                  400
     │   ├── LinkExpired                   older than its lifetime                     410
@@ -34,7 +40,7 @@ disconnected mid-run), `LeaseLost` (core.locks: another worker took the account 
 
 from __future__ import annotations
 
-__all__ = ["AppError", "Conflict", "InvalidInput", "NotFound"]
+__all__ = ["AppError", "Conflict", "InvalidInput", "NotFound", "NotSignedIn", "PermissionDenied"]
 
 
 class AppError(Exception):
@@ -42,7 +48,11 @@ class AppError(Exception):
 
 
 class InvalidInput(AppError):
-    """Raised when an argument, file or field cannot be used."""
+    """Raised when an argument, file or field cannot be used; `field` names it when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(AppError):
@@ -51,3 +61,11 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     """Raised when a request contradicts what is stored."""
+
+
+class NotSignedIn(AppError):
+    """Raised when a web request needs a signed-in user or an API token and has neither."""
+
+
+class PermissionDenied(AppError):
+    """Raised when the person is known but may not do this."""

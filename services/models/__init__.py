@@ -17,18 +17,22 @@ from keepwarm.services.models.mail import Message, MessageRecipient
 from keepwarm.services.models.notes import FollowUp, Note, UsedLink
 from keepwarm.services.models.runs import DeadLetter, ImportRun
 from keepwarm.services.models.users import OwnerAddress, User
+from keepwarm.services.models.web import ApiToken, Exclusion, Identity, WebSession
 
 __all__ = [
     "Account",
     "AccountStatus",
     "Action",
+    "ApiToken",
     "DeadLetter",
     "Delivery",
     "DeliveryKind",
     "DeliveryStatus",
     "Event",
     "EventAttendee",
+    "Exclusion",
     "FollowUp",
+    "Identity",
     "IdentityDecision",
     "ImportRun",
     "Interaction",
@@ -46,4 +50,5 @@ __all__ = [
     "SyncRun",
     "UsedLink",
     "User",
+    "WebSession",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keepwarm.services.core.clock import system_clock
@@ -32,6 +32,11 @@ class User(Base):
     digest_hour: Mapped[int] = mapped_column(default=8)
     digests_enabled: Mapped[bool] = mapped_column(default=True)
     prompts_enabled: Mapped[bool] = mapped_column(default=True)
+    # The user's own choices over the operator's defaults (None: KEEPWARM_FLOOR_MONTHS and
+    # KEEPWARM_DIGEST_SIZE), and their name as a provider gave it at sign-in.
+    floor_months: Mapped[float | None]
+    digest_size: Mapped[int | None]
+    name: Mapped[str | None] = mapped_column(Text)
 
 
 class OwnerAddress(Base):

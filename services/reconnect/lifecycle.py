@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from keepwarm.services.core.errors import InvalidInput, NotFound
 from keepwarm.services.identity.addresses import normalize_address
 from keepwarm.services.models import Action, Interaction, LifecycleEvent, PersonAddress
+from keepwarm.services.reconnect.exclusions import excluded_people
 
 __all__ = [
     "ContactState",
@@ -140,7 +141,11 @@ def _apply(state: ContactState, event: LifecycleEvent, rules: LifecycleRules) ->
 def states_at(
     session: Session, user_id: int, as_of: datetime, rules: LifecycleRules
 ) -> dict[int, ContactState]:
-    """Every person's state from the user's answers given up to `as_of` (later ones unseen)."""
+    """Every person's state from the user's answers given up to `as_of` (later ones unseen).
+
+    People the user's settings exclude (an address or a whole domain) are stopped, whatever
+    their answers: the queue, the dormant ties and the digest all leave them out.
+    """
     states: dict[int, ContactState] = {}
     for event in session.scalars(
         select(LifecycleEvent)
@@ -148,4 +153,7 @@ def states_at(
         .order_by(LifecycleEvent.at, LifecycleEvent.id)
     ):
         states[event.person_id] = _apply(states.get(event.person_id, ContactState()), event, rules)
+    for person_id in excluded_people(session, user_id):
+        state = states.get(person_id, ContactState())
+        states[person_id] = replace(state, stopped=True)
     return states

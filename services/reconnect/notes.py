@@ -8,10 +8,17 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from keepwarm.services.core.errors import InvalidInput
+from keepwarm.services.core.errors import InvalidInput, NotFound
 from keepwarm.services.models import FollowUp, Interaction, Note
 
-__all__ = ["OpenFollowUp", "add_follow_up", "add_note", "notes_for", "open_follow_ups"]
+__all__ = [
+    "OpenFollowUp",
+    "add_follow_up",
+    "add_note",
+    "dismiss_follow_up",
+    "notes_for",
+    "open_follow_ups",
+]
 
 MAX_NOTE_CHARS = 5000
 
@@ -118,3 +125,13 @@ def notes_for(session: Session, user_id: int, person_id: int, as_of: datetime) -
             .order_by(Note.at.desc(), Note.id.desc())
         )
     )
+
+
+def dismiss_follow_up(session: Session, user_id: int, follow_up_id: int, at: datetime) -> None:
+    """Close one of the user's follow-ups by hand; raises NotFound for anyone else's."""
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is None or follow_up.user_id != user_id:
+        raise NotFound(f"no follow-up {follow_up_id}")
+    if follow_up.dismissed_at is None:
+        follow_up.dismissed_at = at
+        session.flush()

@@ -200,7 +200,7 @@ def test_following_a_digest_link_changes_the_suggestion_once(
     snooze = re.search(r"Snooze 1 month: https://kw\.example(/a/[\w.\-]+)", text)
     assert snooze is not None
     path = snooze.group(1)
-    client = TestClient(create_app(runtime.session_factory, runtime.link_signer(), runtime.clock))
+    client = TestClient(create_app(runtime))
     before = run_json(runtime.settings, "suggestions", "--as-of", "2001-02-28")
     first = before[0]["contact"]["addresses"][0]
     assert first in text.split("Snooze 1 month")[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,7 +27,7 @@ def site(any_settings: Settings) -> Iterator[Site]:
             jane = add_contact(uow.session, user_id, "Jane Doe", "jane@example.com")
             bob = add_contact(uow.session, other_user_id, "Bob Roe", "bob@example.org")
         signer = LinkSigner(SECRET, MAX_AGE, clock=lambda: NOW)
-        app = create_app(runtime.session_factory, signer, clock=lambda: NOW)
+        app = create_app(replace(runtime, clock=lambda: NOW), signer=signer)
         # No redirects followed: RFC 8058 senders do not follow them, so none may be needed.
         with TestClient(app, follow_redirects=False) as client:
             yield Site(client, runtime, signer, user_id, jane, other_user_id, bob)

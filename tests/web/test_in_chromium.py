@@ -48,7 +48,7 @@ def served(embedded_settings: Settings) -> Iterator[tuple[Runtime, str]]:
     settings = embedded_settings.model_copy(update={"public_url": base})
     run_cli(settings, "import", str(SAMPLE_MAILBOX))
     runtime = build_runtime(settings)
-    app = create_app(runtime.session_factory, runtime.link_signer())
+    app = create_app(runtime)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )

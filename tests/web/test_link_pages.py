@@ -11,8 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
+from keepwarm.services.accounts.providers import build_providers
+from keepwarm.services.core.config import Settings
+from keepwarm.services.core.locks import LocalLocks
+from keepwarm.services.core.quota import LocalQuota
 from keepwarm.services.models import FollowUp, LifecycleEvent, User
 from keepwarm.services.notify.links import LABELS, LinkAction, LinkSigner, link_url
+from keepwarm.services.runtime import Runtime
 from keepwarm.services.web import create_app
 from tests.support.links import MAX_AGE, NOW, SECRET, Site
 
@@ -241,7 +246,17 @@ def test_a_database_that_does_not_answer_gives_503_and_a_plain_500(tmp_path: Pat
     # SQLite cannot open a file in a folder that does not exist: every query fails
     engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'keepwarm.db'}")
     signer = LinkSigner(SECRET, MAX_AGE)
-    app = create_app(sessionmaker(engine), signer, clock=lambda: NOW)
+    settings = Settings(home=tmp_path / "home", database_url=None, redis_url=None)
+    runtime = Runtime(
+        settings,
+        engine,
+        sessionmaker(engine),
+        LocalQuota(240),
+        LocalLocks(),
+        build_providers(settings),
+        clock=lambda: NOW,
+    )
+    app = create_app(runtime, signer=signer)
     with TestClient(app, raise_server_exceptions=False) as client:
         health = client.get("/healthz")
         assert (health.status_code, health.json()) == (503, {"status": "unavailable"})

@@ -1,31 +1,90 @@
-"""`keepwarm serve`: the web pages the one-click links in digests and prompts open."""
+"""`keepwarm serve`: the web app (dashboard, REST API, sign-in) and the email links' pages."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from keepwarm.workers.cli.app import UsageError, app, console, load_settings, open_runtime
+from keepwarm.services.core.clock import fixed_clock
+from keepwarm.services.core.jobs import JobSink
+from keepwarm.services.runtime import Runtime
+from keepwarm.workers.actors import Queue
+from keepwarm.workers.broker import background, enqueue_only
+from keepwarm.workers.cli.app import (
+    UsageError,
+    app,
+    console,
+    load_settings,
+    open_runtime,
+    parse_as_of,
+)
+
+
+@contextlib.contextmanager
+def _jobs(runtime: Runtime) -> Iterator[JobSink]:
+    """Where the app's jobs go: Redis for the workers (production), or, embedded, a worker in
+    this process that syncs newly connected accounts."""
+    if runtime.settings.redis_url is not None:
+        with enqueue_only(runtime) as sink:
+            yield sink
+        return
+    with background(runtime, queues=[Queue.SYNC, Queue.DERIVE]) as bg:
+        yield bg.sink
+
+
+def _sandboxes(values: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise UsageError(f"--sandbox: expected PROVIDER=URL, got {value!r}")
+        found[name] = url.rstrip("/")
+    return found
 
 
 @app.command(
     "serve",
     help=(
-        "Serve the pages the links in digests and meeting prompts open.\n\n"
-        "The links point at KEEPWARM_PUBLIC_URL, which must reach this server (directly or "
-        "through a reverse proxy that terminates TLS). Stops on Ctrl-C or SIGTERM."
+        "Serve the web app: sign in with Google (or any configured provider), the reconnect "
+        "queue, contacts, accounts, settings, export and deletion; the REST API at /api/v1 "
+        "(reference at /api/docs); and the pages the links in digests and prompts open.\n\n"
+        "KEEPWARM_PUBLIC_URL must reach this server (directly or through a reverse proxy "
+        "that terminates TLS); KEEPWARM_SIGNUP_ALLOWED says who may sign up. Embedded, a "
+        "browser on this machine can open it as the CLI's own user without signing in. "
+        "Stops on Ctrl-C or SIGTERM."
     ),
 )
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")] = 8000,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            help="serve the data as it stood at the end of that day (the clock stands still)",
+        ),
+    ] = None,
+    sandbox: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sandbox",
+            metavar="PROVIDER=URL",
+            help="sign in and connect through a local provider sandbox (tests and demos)",
+        ),
+    ] = None,
 ) -> None:
-    """Run the link server (keepwarm.services.web) on the runtime until a signal stops it."""
+    """Run the web app (keepwarm.services.web) on the runtime until a signal stops it."""
     settings = load_settings()
+    sandboxes = _sandboxes(sandbox or [])
+    frozen = parse_as_of(as_of)
     # Imported here: the other commands never need the web stack.
     import uvicorn
 
@@ -38,8 +97,9 @@ def serve_command(
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise UsageError(f"serve: cannot listen on {host}:{port}: {reason}") from None
-    with listener, open_runtime(settings) as runtime:
-        web = create_app(runtime.session_factory, runtime.link_signer(), runtime.clock)
+    with listener, open_runtime(settings) as built, _jobs(built) as jobs:
+        runtime = built if frozen is None else replace(built, clock=fixed_clock(frozen))
+        web = create_app(runtime, jobs=jobs, sandboxes=sandboxes)
         # No access log: every request line holds a signed link, which must not end up in logs.
         server = uvicorn.Server(
             uvicorn.Config(web, host=host, port=port, access_log=False, log_level="warning")
@@ -52,5 +112,11 @@ def serve_command(
             f"keepwarm serve: listening on {host}:{port}; links point at {settings.public_url}",
             highlight=False,
         )
+        if web.state.web.local_signin:
+            console.print(
+                f"  open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
+                "in a browser on this machine: you are signed in as this install's user",
+                highlight=False,
+            )
         server.run(sockets=[listener])
     console.print("keepwarm serve: stopped")

@@ -1,0 +1,340 @@
+"""What the pages and the API read, scoped to one user: the queue, contacts, one contact with
+its months of contact, accounts with their sync health; and cursor pagination over them.
+
+Both the HTML pages and /api/v1 call these, so a page and its API answer always agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from keepwarm.services.accounts.connected import account_overview
+from keepwarm.services.accounts.preferences import queue_rules_for
+from keepwarm.services.core.errors import InvalidInput, NotFound
+from keepwarm.services.models import (
+    Account,
+    AccountStatus,
+    Interaction,
+    Message,
+    Person,
+    PersonAddress,
+    RunStatus,
+    StreamKind,
+    SyncCursor,
+    SyncRun,
+)
+from keepwarm.services.reconnect import QueueRules
+from keepwarm.services.reconnect.engine import Suggestion
+from keepwarm.services.reconnect.intro import IntroPath
+from keepwarm.services.reconnect.lifecycle import LifecycleRules
+from keepwarm.services.reconnect.notes import open_follow_ups
+from keepwarm.services.reconnect.views import (
+    contact_detail,
+    list_contacts,
+    suggestion_json,
+    suggestions,
+)
+
+__all__ = [
+    "MAX_LIMIT",
+    "Month",
+    "Paged",
+    "account_rows",
+    "contact_view",
+    "contacts",
+    "intro_rows",
+    "months_of_contact",
+    "own_person",
+    "page",
+    "queue_page",
+    "ranked",
+    "timeline_key",
+]
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Paged(Generic[T]):
+    """One page of a list, and the cursor of the next (None on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode(key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, ValueError, UnicodeError):
+        raise InvalidInput("cursor: not a cursor this server gave out", "cursor") from None
+    if not isinstance(key, list) or not key:
+        raise InvalidInput("cursor: not a cursor this server gave out", "cursor")
+    return key
+
+
+def page(
+    items: Sequence[T], key: Callable[[T], Sequence[Any]], cursor: str | None, limit: int
+) -> Paged[T]:
+    """The `limit` items after `cursor` in `items` (sorted by `key`, ascending).
+
+    The cursor is the last item's key, not an offset: a list that changed between two pages
+    (someone snoozed) neither repeats nor skips the items that stayed.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit: must be between 1 and {MAX_LIMIT}", "limit")
+    start = 0
+    if cursor:
+        after = _decode(cursor)
+        try:
+            start = next((i for i, item in enumerate(items) if list(key(item)) > after), len(items))
+        except TypeError:
+            raise InvalidInput("cursor: not a cursor this server gave out", "cursor") from None
+    chosen = list(items[start : start + limit])
+    more = start + limit < len(items)
+    return Paged(chosen, _encode(key(chosen[-1])) if more and chosen else None)
+
+
+def suggestion_key(s: Suggestion) -> tuple[Any, ...]:
+    """The queue's own order (best first), as a cursor key."""
+    h = s.stats.history
+    return (-s.score, s.stats.last_at.isoformat(), list(h.addresses), h.person_id)
+
+
+def ranked(
+    session: Session,
+    user_id: int,
+    now: datetime,
+    rules: QueueRules,
+    lifecycle: LifecycleRules,
+    *,
+    dormant: bool = False,
+) -> list[Suggestion]:
+    """The whole reconnect queue (or the dormant ties) as of `now`, best first, with the
+    user's own silence floor."""
+    rules = queue_rules_for(session, user_id, rules)
+    return suggestions(session, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant)
+
+
+def queue_page(
+    session: Session,
+    user_id: int,
+    now: datetime,
+    rules: QueueRules,
+    lifecycle: LifecycleRules,
+    *,
+    dormant: bool,
+    cursor: str | None,
+    limit: int,
+) -> Paged[dict[str, Any]]:
+    """One page of the queue (or the dormant ties): the contract's JSON, with the person's id."""
+    items = ranked(session, user_id, now, rules, lifecycle, dormant=dormant)
+    chosen = page(items, suggestion_key, cursor, limit)
+    return Paged(
+        [{"id": s.stats.history.person_id, **suggestion_json(s)} for s in chosen.items],
+        chosen.next_cursor,
+    )
+
+
+def contacts(
+    session: Session, user_id: int, now: datetime, query: str | None
+) -> list[dict[str, Any]]:
+    """Relationships, strongest first, with their person id; `query` filters by name or address."""
+    rows = list_contacts(session, user_id, now)
+    ids = _ids_by_address(session, user_id, [r["addresses"][0] for r in rows])
+    needle = (query or "").strip().lower()
+    out = []
+    for row in rows:
+        if needle and not (
+            needle in (row["name"] or "").lower() or any(needle in a for a in row["addresses"])
+        ):
+            continue
+        out.append({"id": ids[row["addresses"][0]], **row})
+    return out
+
+
+def contact_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (-float(row["strength"]), list(row["addresses"]), int(row["id"]))
+
+
+def _ids_by_address(session: Session, user_id: int, addresses: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(addresses), 500):
+        chunk = addresses[start : start + 500]
+        found.update(
+            session.execute(
+                select(PersonAddress.address, PersonAddress.person_id).where(
+                    PersonAddress.user_id == user_id, PersonAddress.address.in_(chunk)
+                )
+            ).tuples()
+        )
+    return found
+
+
+def own_person(session: Session, user_id: int, person_id: int) -> Person:
+    """The user's person `person_id`; NotFound for anyone else's (never says whose)."""
+    person = session.get(Person, person_id)
+    if person is None or person.user_id != user_id:
+        raise NotFound(f"no contact {person_id}")
+    return person
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    """Interactions in one calendar month (UTC)."""
+
+    month: str  # "2001-02"
+    sent: int
+    received: int
+    met: int
+    elsewhere: int
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.received + self.met + self.elsewhere
+
+
+def _month_index(at: datetime) -> int:
+    return at.year * 12 + at.month - 1
+
+
+def months_of_contact(
+    session: Session, user_id: int, person_id: int, as_of: datetime, span: int = 36
+) -> list[Month]:
+    """Interactions per month over `span` months: the months up to `as_of`, or, for a tie quiet
+    for longer than that, the months around its last contact (so the chart is never empty)."""
+    rows = session.execute(
+        select(Interaction.at, Interaction.kind).where(
+            Interaction.user_id == user_id,
+            Interaction.person_id == person_id,
+            Interaction.at <= as_of,
+        )
+    ).all()
+    if not rows:
+        return []
+    counts: Counter[tuple[int, str]] = Counter((_month_index(at), str(kind)) for at, kind in rows)
+    first = min(m for m, _ in counts)
+    last = max(m for m, _ in counts)
+    end = _month_index(as_of)
+    if end - last >= span:
+        end = min(last + 6, end)
+    start = max(first, end - span + 1)
+    return [
+        Month(
+            f"{m // 12:04d}-{m % 12 + 1:02d}",
+            counts[(m, "sent")],
+            counts[(m, "received")],
+            counts[(m, "met")],
+            counts[(m, "elsewhere")],
+        )
+        for m in range(start, end + 1)
+    ]
+
+
+def contact_view(session: Session, user_id: int, person_id: int, as_of: datetime) -> dict[str, Any]:
+    """One of the user's contacts: the stable contract of `keepwarm contact --json`, with its id.
+
+    Raises NotFound for a person that is not the user's.
+    """
+    person = own_person(session, user_id, person_id)
+    address = session.scalar(
+        select(PersonAddress.address)
+        .where(PersonAddress.person_id == person.id)
+        .order_by(PersonAddress.address)
+        .limit(1)
+    )
+    if address is None:
+        raise NotFound(f"no contact {person_id}")
+    detail = contact_detail(session, user_id, address, as_of)
+    follow_ups = [
+        {"id": f.id, "due_at": _iso(f.due_at), "set_at": _iso(f.created_at), "reason": f.reason}
+        for f in open_follow_ups(session, user_id, as_of, due_only=False, person_id=person.id)
+    ]
+    return {"id": person.id, **detail, "follow_ups": follow_ups}
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def timeline_key(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """Newest first: the timeline's order as a cursor key."""
+    at = datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00"))
+    return (-at.timestamp(), str(entry["kind"]), str(entry["subject"] or ""))
+
+
+def account_rows(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """Each of the user's accounts: `keepwarm accounts --json` with its id and, while a
+    backfill runs, how far it has got."""
+    ids = list(
+        session.scalars(select(Account.id).where(Account.user_id == user_id).order_by(Account.id))
+    )
+    rows = account_overview(session, user_id)
+    out = []
+    for account_id, row in zip(ids, rows, strict=True):
+        out.append({"id": account_id, **row, "progress": _progress(session, account_id)})
+    return out
+
+
+def _progress(session: Session, account_id: int) -> dict[str, Any] | None:
+    """While the first full read runs: streams done of streams begun, messages stored so far,
+    and how far back in time the mail read has reached (the window starts at `since`)."""
+    account = session.get(Account, account_id)
+    if account is None or account.status != AccountStatus.ACTIVE:
+        return None
+    streams = session.execute(
+        select(SyncCursor.kind, SyncCursor.caught_up).where(SyncCursor.account_id == account_id)
+    ).all()
+    mail = [done for kind, done in streams if kind == StreamKind.MAIL]
+    if mail and all(mail):
+        return None
+    running = session.scalar(
+        select(SyncRun.started_at)
+        .where(SyncRun.account_id == account_id, SyncRun.status == RunStatus.RUNNING)
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    )
+    oldest = session.scalar(
+        select(func.min(Message.sent_at)).where(Message.account_id == account_id)
+    )
+    return {
+        "running_since": running.isoformat() if running else None,
+        "streams_done": sum(1 for _, done in streams if done),
+        "streams_started": len(streams),
+        "reached_back_to": oldest.date().isoformat() if oldest else None,
+        "window_starts": account.since.date().isoformat(),
+    }
+
+
+def intro_rows(session: Session, user_id: int, paths: list[IntroPath]) -> list[dict[str, Any]]:
+    """Introduction paths as JSON, each with the introducer's person id."""
+    ids = _ids_by_address(session, user_id, [p.addresses[0] for p in paths if p.addresses])
+    return [
+        {
+            "id": ids.get(p.addresses[0]) if p.addresses else None,
+            "name": p.name,
+            "addresses": list(p.addresses),
+            "tie_strength": p.tie_strength,
+            "threads": p.threads,
+            "meetings": p.meetings,
+            "last_together": _iso(p.last_together),
+            "score": p.score,
+            "evidence": p.evidence,
+        }
+        for p in paths
+    ]
