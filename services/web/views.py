@@ -101,6 +101,8 @@ def page(
     start = 0
     if cursor:
         after = _decode(cursor)
+        if items and not _same_shape(after, list(key(items[0]))):
+            raise InvalidInput("cursor: not a cursor this server gave out", "cursor")
         try:
             start = next((i for i, item in enumerate(items) if list(key(item)) > after), len(items))
         except TypeError:
@@ -108,6 +110,19 @@ def page(
     chosen = list(items[start : start + limit])
     more = start + limit < len(items)
     return Paged(chosen, _encode(key(chosen[-1])) if more and chosen else None)
+
+
+def _same_shape(given: list[Any], model: list[Any]) -> bool:
+    def kind(value: Any) -> str:
+        return (
+            "number"
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else (type(value).__name__)
+        )
+
+    return len(given) == len(model) and all(
+        kind(a) == kind(b) for a, b in zip(given, model, strict=False)
+    )
 
 
 def suggestion_key(s: Suggestion) -> tuple[Any, ...]:
@@ -176,13 +191,12 @@ def _ids_by_address(session: Session, user_id: int, addresses: list[str]) -> dic
     found: dict[str, int] = {}
     for start in range(0, len(addresses), 500):
         chunk = addresses[start : start + 500]
-        found.update(
-            session.execute(
-                select(PersonAddress.address, PersonAddress.person_id).where(
-                    PersonAddress.user_id == user_id, PersonAddress.address.in_(chunk)
-                )
-            ).tuples()
-        )
+        for address, person_id in session.execute(
+            select(PersonAddress.address, PersonAddress.person_id).where(
+                PersonAddress.user_id == user_id, PersonAddress.address.in_(chunk)
+            )
+        ):
+            found[address] = person_id
     return found
 
 

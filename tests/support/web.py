@@ -92,3 +92,58 @@ def import_sample(runtime: Runtime, user_id: int) -> None:
         runtime.clock,
     )
     derive_pending(runtime.session_factory, user_id, runtime.derivation_rules)
+
+
+@dataclass
+class Browser:
+    """One person's browser on the app: a test client holding their session cookie."""
+
+    client: TestClient
+    user_id: int
+
+    def csrf(self) -> str:
+        return csrf_of(self.client.get("/settings").text)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """An API call from the dashboard's own script: the session cookie and its CSRF header."""
+        headers = {"X-CSRF-Token": self.csrf(), **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+
+@dataclass
+class TwoUsers:
+    """A signed in with the Enron sample as their data; B signed in with one contact."""
+
+    runtime: Runtime
+    jobs: JobList
+    a: Browser
+    b: Browser
+    sandbox_a: Any
+    sandbox_b: Any
+
+
+def signed_in_user(client: TestClient, runtime: Runtime) -> int:
+    """Sign in through the sandbox and return the user id the session now belongs to."""
+    from sqlalchemy import select
+
+    from keepwarm.services.models import Identity
+
+    done = sign_in(client)
+    assert done.status_code == 303, done.text
+    with runtime.session_factory() as session:
+        ids = session.scalars(select(Identity.user_id).order_by(Identity.id.desc())).all()
+    return int(ids[0])
+
+
+def app_routes(app: Any) -> list[Any]:
+    """Every endpoint of the app (FastAPI's APIRoutes), those of included routers too."""
+    from fastapi.routing import APIRoute
+
+    found: list[Any] = []
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        else:  # an included router (FastAPI keeps it whole)
+            inner = getattr(getattr(route, "original_router", None), "routes", [])
+            found.extend(r for r in inner if isinstance(r, APIRoute))
+    return found
