@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from keepwarm.services.models import User
 from keepwarm.services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
 from keepwarm.services.reconnect.engine import describe_gap, dormant_ties
 from keepwarm.services.reconnect.lifecycle import LifecycleRules, states_at
 from keepwarm.services.reconnect.notes import open_follow_ups
 from keepwarm.services.reconnect.stats import ContactStats
 
-__all__ = ["Digest", "DigestItem", "DigestRules", "NetworkHealth", "compose_digest"]
+__all__ = [
+    "Digest",
+    "DigestItem",
+    "DigestRules",
+    "NetworkHealth",
+    "compose_digest",
+    "rules_for",
+]
 
 ACTIVE_DAYS = 90
 RECENT_DAYS = 30
@@ -28,6 +36,15 @@ class DigestRules:
     dormant_slots: int = 2
     queue: QueueRules = field(default_factory=QueueRules)
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
+
+
+def rules_for(user: User, rules: DigestRules) -> DigestRules:
+    """The operator's digest rules with the user's own size and silence floor, if chosen."""
+    if user.digest_size is not None:
+        rules = replace(rules, size=user.digest_size)
+    if user.floor_months is not None:
+        rules = replace(rules, queue=replace(rules.queue, floor_months=user.floor_months))
+    return rules
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from keepwarm.services.models import User
-from keepwarm.services.notify.digest import compose_digest
+from keepwarm.services.notify.digest import compose_digest, rules_for
 from keepwarm.services.notify.prompts import build_prompt, candidate_events, why_not_prompted
 from keepwarm.services.notify.render import LinkMaker, RenderedEmail, render_digest, render_prompt
 from keepwarm.services.notify.schedule import parse_timezone
@@ -46,7 +46,7 @@ def digest_preview(runtime: Runtime, user_id: int, as_of: datetime) -> DigestPre
         user = session.get(User, user_id)
         if user is None:
             raise LookupError(f"no user {user_id}")
-        digest = compose_digest(session, user.id, as_of, rules.digest)
+        digest = compose_digest(session, user.id, as_of, rules_for(user, rules.digest))
         links = LinkMaker(runtime.link_signer(), rules.public_url, user.id)
         email = render_digest(
             digest, links, parse_timezone(user.timezone), digest_reason_line(user)

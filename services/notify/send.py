@@ -22,7 +22,7 @@ from keepwarm.services.models import (
     User,
 )
 from keepwarm.services.notify import outbox
-from keepwarm.services.notify.digest import compose_digest
+from keepwarm.services.notify.digest import compose_digest, rules_for
 from keepwarm.services.notify.links import LinkSigner
 from keepwarm.services.notify.mailer import MailTransport, SendFailed, build_message
 from keepwarm.services.notify.plan import NotifyRules, recipient_for
@@ -103,7 +103,7 @@ def _compose(
         if reasons:
             email = render_stale(reasons, links, digest_reason_line(user))
             return _Composed({"reasons": reasons}, email, "stale")
-        digest = compose_digest(session, user.id, now, rules.digest)
+        digest = compose_digest(session, user.id, now, rules_for(user, rules.digest))
         email = render_digest(digest, links, zone, digest_reason_line(user))
         return _Composed({"people": [i.address for i in digest.items]}, email, "digest")
     event = session.get(Event, delivery.event_id) if delivery.event_id is not None else None

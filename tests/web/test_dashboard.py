@@ -190,3 +190,23 @@ def test_export_holds_everything_but_secrets_and_delete_purges_and_revokes(
         assert session.get(User, two.b.user_id) is not None
     assert _count(two, Person, two.b.user_id) == 1
     assert two.a.client.get("/queue").headers["location"] == "/signin"
+
+
+def test_the_users_settings_shape_their_digest(two: TwoUsers) -> None:
+    from keepwarm.services.notify.digest import compose_digest, rules_for
+    from keepwarm.services.notify.previews import digest_preview
+    from tests.support.web import AS_OF
+
+    assert digest_preview(two.runtime, two.a.user_id, AS_OF).people == 6  # the operator's size
+    changed = two.a.api("PATCH", "/api/v1/settings", json={"digest_size": 3})
+    assert changed.status_code == 200 and changed.json()["digest_size"] == 3
+    assert digest_preview(two.runtime, two.a.user_id, AS_OF).people == 3
+    # Excluding the whole domain leaves only people from elsewhere
+    two.a.api("PATCH", "/api/v1/settings", json={"excluded": ["@enron.com"]})
+    with two.runtime.session_factory() as session:
+        user = session.get(User, two.a.user_id)
+        assert user is not None
+        rules = rules_for(user, two.runtime.notify_rules.digest)
+        digest = compose_digest(session, user.id, AS_OF, rules)
+    assert rules.size == 3 and digest.items
+    assert not any(i.address.endswith("@enron.com") for i in digest.items)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from keepwarm.services.accounts.preferences import queue_rules_for
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.reconnect import Suggestion, views
 from keepwarm.services.reconnect.engine import describe_gap
@@ -69,7 +70,7 @@ def suggestions_command(
             session,
             user_id,
             when,
-            runtime.queue_rules,
+            queue_rules_for(session, user_id, runtime.queue_rules),
             limit,
             lifecycle=runtime.lifecycle_rules,
             dormant=dormant,
