@@ -64,7 +64,10 @@ _HTTP = {
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """Under /api/, or the dashboard's script asking for JSON: errors are JSON."""
+    accept = request.headers.get("accept", "")
+    wants_json = "application/json" in accept and "text/html" not in accept
+    return request.url.path.startswith("/api/") or wants_json
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import http.client
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -147,3 +150,37 @@ def app_routes(app: Any) -> list[Any]:
             inner = getattr(getattr(route, "original_router", None), "routes", [])
             found.extend(r for r in inner if isinstance(r, APIRoute))
     return found
+
+
+@contextmanager
+def serving(app: Any, port: int) -> Iterator[str]:
+    """`app` on a real HTTP port (uvicorn in a thread); yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    from tests.support.sync import wait_for
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, "the web app to listen", timeout=20)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "web" / "screenshots"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the page (whole length) under tests/web/screenshots (kept by CI as artefacts)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path

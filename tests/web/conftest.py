@@ -6,8 +6,11 @@ signed in through provider sandboxes, A holding the Enron sample as their data.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -76,3 +79,27 @@ def two(
             yield TwoUsers(runtime, jobs, Browser(client_a, a), Browser(client_b, b), box_a, box_b)
     finally:
         runtime.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium; CI must have it (.ci/run installs it), elsewhere its tests skip."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        why = "Chromium is not installed (apt-get install chromium): browser tests skipped"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return path
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,18 +26,6 @@ from tests.support.sync import wait_for
 AS_OF = datetime(2001, 2, 28, 23, 59, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """Debian's Chromium; CI must have it (.ci/run installs it), elsewhere its tests skip."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        why = "Chromium is not installed (apt-get install chromium): browser tests skipped"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    return path
-
-
 @pytest.fixture
 def served(embedded_settings: Settings) -> Iterator[tuple[Runtime, str]]:
     """The link pages on a real HTTP port (uvicorn in a thread) over a demo-sample database."""
@@ -61,18 +47,6 @@ def served(embedded_settings: Settings) -> Iterator[tuple[Runtime, str]]:
         server.should_exit = True
         thread.join(timeout=20)
         runtime.close()
-
-
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_the_digest_fits_a_phone_and_its_links_act_once_in_a_browser(

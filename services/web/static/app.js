@@ -5,13 +5,16 @@ document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-inplace")) return;
   event.preventDefault();
-  const data = new FormData(form, event.submitter);
+  const data = new FormData(form);
+  const button = event.submitter;
+  if (button && button.name) data.append(button.name, button.value);
   const buttons = form.querySelectorAll("button");
   buttons.forEach((b) => { b.disabled = true; });
   const holder = form.closest(".card, .panel") || form.parentElement;
   const result = holder.querySelector(".result");
   try {
-    const response = await fetch(form.action, {
+    // Not form.action: the buttons are named "action", and form.action would be one of them.
+    const response = await fetch(form.getAttribute("action"), {
       method: "POST",
       body: new URLSearchParams(data),
       headers: { Accept: "application/json" },
