@@ -45,11 +45,11 @@ def parse_target(text: str) -> Target:
     if "@" in text and not text.startswith("@"):
         address = normalize_address(text)
         if address is None:
-            raise InvalidInput(f"intro: not an address or a domain: {text!r}")
+            raise InvalidInput(f"intro: not an address or a domain: {text!r}", "target")
         return Target(address=address)
     domain = text.removeprefix("@")
     if not _DOMAIN.match(domain):
-        raise InvalidInput(f"intro: not an address or a domain: {text!r}")
+        raise InvalidInput(f"intro: not an address or a domain: {text!r}", "target")
     return Target(domain=domain)
 
 
@@ -180,7 +180,7 @@ def find_intros(
     """
     owner = owner_addresses(session, user_id)
     if target.address is not None and target.address in owner:
-        raise InvalidInput(f"intro: {target.address} is your own address")
+        raise InvalidInput(f"intro: {target.address} is your own address", "target")
     evidence = _mail_evidence(session, user_id, target, as_of, max_people)
     _meeting_evidence(session, user_id, target, as_of, max_people, evidence)
     candidates = {a for a in evidence if not target.matches(a) and a not in owner}

@@ -9,6 +9,7 @@ are paged with opaque cursors (`next_cursor`, null on the last page). Every erro
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from fastapi.responses import Response
@@ -20,6 +21,7 @@ from keepwarm.services.accounts.connect import disconnect_account
 from keepwarm.services.accounts.deletion import delete_user
 from keepwarm.services.accounts.preferences import preferences, update_preferences
 from keepwarm.services.accounts.tokens import TokenInfo
+from keepwarm.services.core.errors import InvalidInput
 from keepwarm.services.core.jobs import unit_of_work
 from keepwarm.services.models import Account, Identity, User
 from keepwarm.services.reconnect.intro import find_intros, parse_target
@@ -64,6 +66,19 @@ def api_visitor(
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> Visitor:
     return visitor(request)
+
+
+def known_query(request: Request) -> None:
+    """Refuse a query parameter the operation does not take (a typo would be ignored
+    silently otherwise): 400 naming it."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {p.alias for p in dependant.query_params}  # the dependencies take none
+    for name, _value in parse_qsl(request.url.query, keep_blank_values=True):
+        if name not in known:
+            raise InvalidInput(f"{name}: not a parameter of this call", name or "query")
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -81,15 +81,16 @@ def _sentence(text: str) -> str:
 
 
 def _field(loc: Sequence[Any]) -> str:
+    """"query.limit" -> "limit", ("body", "excluded", 0) -> "excluded[0]"; a field with no
+    name of its own is named by where it was ("body")."""
     parts = list(loc)
+    where = "request"
     if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
-        where = parts.pop(0)
-        if not parts:
-            return str(where)
+        where = str(parts.pop(0))
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return out if out.strip(".") else where
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -110,8 +111,10 @@ def install_error_handlers(app: FastAPI) -> None:
     def http_error(request: Request, exc: HTTPException) -> Response:
         code, headline = _HTTP.get(exc.status_code, ("invalid_input", "That did not work"))
         if is_api(request):
+            # The framework's own 400 is a body it could not parse.
+            field = "body" if exc.status_code == 400 else None
             response: Response = JSONResponse(
-                error_body(code, str(exc.detail)), status_code=exc.status_code
+                error_body(code, str(exc.detail), field), status_code=exc.status_code
             )
         else:
             response = message_page(exc.status_code, headline)

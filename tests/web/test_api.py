@@ -95,7 +95,7 @@ def test_bad_input_gets_a_4xx_naming_the_field(two: TwoUsers) -> None:
     _error(two.a.client.get("/api/v1/queue?cursor=WzFd"), 400, "invalid_input", "cursor")
     _error(two.a.client.get("/api/v1/contacts/abc"), 400, "invalid_input", "person_id")
     _error(two.a.client.get("/api/v1/contacts/999999"), 404, "not_found", None)
-    _error(two.a.client.get("/api/v1/intros?target=no%20way"), 400, "invalid_input", None)
+    _error(two.a.client.get("/api/v1/intros?target=no%20way"), 400, "invalid_input", "target")
     patch = two.a.api("PATCH", "/api/v1/settings", json={"timezone": "Mars/Olympus"})
     _error(patch, 400, "invalid_input", "timezone")
     _error(
@@ -143,3 +143,13 @@ def test_the_openapi_document_describes_the_api(two: TwoUsers) -> None:
             }
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert two.a.client.get("/api/docs").status_code == 200
+
+
+def test_deleting_the_account_through_the_api_asks_for_the_words(two: TwoUsers) -> None:
+    refused = two.a.api("DELETE", "/api/v1/me", json={"confirm": "yes"})
+    _error(refused, 400, "invalid_input", "confirm")
+    assert two.a.client.get("/api/v1/me").status_code == 200
+    gone = two.a.api("DELETE", "/api/v1/me", json={"confirm": "delete my account"})
+    assert gone.status_code == 200 and gone.json()["interactions"] > 1000
+    assert two.a.client.get("/api/v1/me").status_code == 401
+    assert two.b.client.get("/api/v1/me").status_code == 200
