@@ -119,6 +119,8 @@ def update_preferences(session: Session, user_id: int, changes: Mapping[str, Any
         raise InvalidInput(f"{name}: not a setting", name)
     staged: dict[str, Any] = {}
     for name, value in changes.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput(f"{name}: contains a NUL character", name)
         if name == "email":
             if value in (None, ""):
                 staged[name] = None

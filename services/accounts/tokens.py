@@ -64,6 +64,8 @@ def create_token(session: Session, user_id: int, name: str, now: datetime) -> Ne
     name = name.strip()
     if not name:
         raise InvalidInput("name: give the token a name", "name")
+    if "\x00" in name:
+        raise InvalidInput("name: contains a NUL character", "name")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"name: at most {MAX_NAME} characters", "name")
     secret = PREFIX + secrets.token_urlsafe(32)

@@ -46,6 +46,8 @@ def add_note(
     text = text.strip()
     if not text:
         raise InvalidInput("note: the text is empty")
+    if "\x00" in text:
+        raise InvalidInput("note: the text contains a NUL character")
     if len(text) > MAX_NOTE_CHARS:
         raise InvalidInput(f"note: longer than {MAX_NOTE_CHARS} characters")
     note = Note(user_id=user_id, person_id=person_id, at=at, text=text, event_id=event_id)
@@ -66,6 +68,8 @@ def add_follow_up(
     """Ask to be reminded of the person at `due_at` unless you speak before."""
     if due_at <= created_at:
         raise InvalidInput("follow-up: the due date must be after today")
+    if reason is not None and "\x00" in reason:
+        raise InvalidInput("reason: contains a NUL character", "reason")
     follow_up = FollowUp(
         user_id=user_id,
         person_id=person_id,

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 
 from sqlalchemy import select
 
@@ -22,53 +16,8 @@ from keepwarm.services.runtime import build_runtime
 from tests.support.cli import settings_env
 from tests.support.links import add_contact
 from tests.support.paths import REPO
+from tests.support.served import fetch, free_port, stop, wait_until_healthy
 from tests.support.shifted import python_command
-
-# Straight to 127.0.0.1, whatever proxy the environment names.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _free_port() -> int:
-    # The kernel picks a free port; it is released for the server to take a moment later.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _fetch(url: str, data: bytes | None = None) -> tuple[int, str]:
-    with _OPENER.open(urllib.request.Request(url, data=data), timeout=10) as response:
-        return response.status, response.read().decode()
-
-
-def _wait_until_healthy(server: subprocess.Popen[str], base: str, deadline_s: float) -> None:
-    """Poll /healthz until it answers ok; fail at once if the process exits."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            status, body = _fetch(f"{base}/healthz")
-            if status == 200 and json.loads(body) == {"status": "ok"}:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass  # not listening yet
-        try:
-            # The pause between polls is a wait on the process: it ends early if it dies.
-            server.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
-            continue
-        out, err = server.communicate()
-        raise AssertionError(f"keepwarm serve exited {server.returncode}: {out}{err}")
-    raise AssertionError(f"keepwarm serve did not answer /healthz within {deadline_s} s")
-
-
-def _stop(server: subprocess.Popen[str]) -> tuple[str, str]:
-    """SIGTERM, as a service manager stops it; killed only if it hangs (which fails the test)."""
-    server.send_signal(signal.SIGTERM)
-    try:
-        return server.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        out, err = server.communicate()
-        return out, err + "\n(did not stop within 30 s of SIGTERM; killed)"
 
 
 def test_keepwarm_serve_answers_a_link_and_stops_cleanly(any_settings: Settings) -> None:
@@ -81,7 +30,7 @@ def test_keepwarm_serve_answers_a_link_and_stops_cleanly(any_settings: Settings)
         token = runtime.link_signer().token(user_id, LinkAction.SNOOZE_2W, jane)
 
         # When `keepwarm serve` runs as a person would start it
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         env.update({k: v for k, v in settings_env(any_settings).items() if v is not None})
@@ -94,15 +43,15 @@ def test_keepwarm_serve_answers_a_link_and_stops_cleanly(any_settings: Settings)
             cwd=REPO,
         )
         try:
-            _wait_until_healthy(server, base, deadline_s=60)
+            wait_until_healthy(server, base, deadline_s=60)
             url = link_url(base, LinkAction.SNOOZE_2W, token)
             # Then opening the link asks, and the button's POST acts
-            assert _fetch(url)[0] == 200
-            assert "Snooze 2 weeks: Jane Doe" in _fetch(url)[1]
-            status, page = _fetch(url, data=b"")
+            assert fetch(url)[0] == 200
+            assert "Snooze 2 weeks: Jane Doe" in fetch(url)[1]
+            status, page = fetch(url, data=b"")
             assert (status, "Snoozed 2 weeks: Jane Doe" in page) == (200, True)
         finally:
-            out, err = _stop(server)
+            out, err = stop(server)
         # And SIGTERM is a clean stop
         assert server.returncode == 0, err
         assert "keepwarm serve: stopped" in out

@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 
 from keepwarm.services.accounts.users import ensure_user
-from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.demo import DEMO_CALENDAR, SAMPLE_MAILBOX
 from keepwarm.services.notify.previews import digest_preview, latest_prompt_preview
 from keepwarm.services.reconnect import views
@@ -54,15 +52,9 @@ def demo_command(
     base = load_settings()
     home = base.home / "demo"
     shutil.rmtree(home, ignore_errors=True)
-    # The demo's data is thrown away, so its tokens are sealed with a key made for this run.
-    settings = base.model_copy(
-        update={
-            "home": home,
-            "database_url": None,
-            "redis_url": None,
-            "token_key": SecretStr(TokenCipher.generate_key()),
-        }
-    )
+    # Embedded in its own home, started afresh: the key that seals its tokens is made on first
+    # use and kept there, so `keepwarm serve` on the demo's home can open them too.
+    settings = base.model_copy(update={"home": home, "database_url": None, "redis_url": None})
     with open_runtime(settings) as runtime:
         if from_files:
             console.print(
@@ -126,6 +118,17 @@ def demo_command(
         f"{env} {kw} digest --preview --as-of {DEMO_AS_OF}",
         f"{kw} import PATH...   # your own mailbox: Takeout mbox, maildir, .eml, .ics",
         f"{kw} --help",
+    ):
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    console.print()
+    console.print("[bold]The dashboard on the demo data[/bold]", highlight=False)
+    for line in (
+        f"{env} {kw} serve --as-of {DEMO_AS_OF}",
+        "then open http://127.0.0.1:8000/ in a browser on this machine and press "
+        '"Open as this machine\'s user": you are the demo\'s owner, no password (only a '
+        "browser on this machine sees that button). The queue, contacts, accounts, settings, "
+        "export and the REST API at /api/v1 (reference: /api/docs) are all there; "
+        f"--as-of {DEMO_AS_OF} shows the data as it stood that day.",
     ):
         console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
 

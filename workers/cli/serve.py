@@ -111,12 +111,15 @@ def serve_command(
         console.print(
             f"keepwarm serve: listening on {host}:{port}; links point at {settings.public_url}",
             highlight=False,
+            soft_wrap=True,
         )
         if web.state.web.local_signin:
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
             console.print(
-                f"  open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
-                "in a browser on this machine: you are signed in as this install's user",
+                f"  open http://{shown}:{port}/ in a browser on this machine to use it as this "
+                "install's own user (no password; only from this machine)",
                 highlight=False,
+                soft_wrap=True,
             )
         server.run(sockets=[listener])
     console.print("keepwarm serve: stopped")
