@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # Embedded only: a browser on this machine, talking to a loopback address, may open the
     # dashboard as the CLI's one user without a provider (no password is involved anywhere).
     local_signin: bool = True
+    # How long the web process may reuse a user's per-contact statistics for the queue
+    # (services.web.stats_cache): answers show at once, new mail within this; 0: never.
+    queue_cache_seconds: float = Field(default=60.0, ge=0)
 
     # A worker killed mid-sync (SIGKILL, OOM, a lost machine). Its per-account sync leases name
     # it and are free once it has not shown it is alive for `worker_liveness_seconds` (a live

@@ -53,6 +53,8 @@ class Interaction(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "person_id", "kind", "source_key"),
         Index("ix_interactions_user_at", "user_id", "at"),
+        # The user's newest interaction in one probe (the web's statistics cache checks it).
+        Index("ix_interactions_user_id_id", "user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -77,6 +77,8 @@ def disconnect_page(
     require_csrf(request, csrf)
     ctx = context(request)
     done = disconnect_account(ctx.runtime, me.user_id, account_id, purge=bool(purge))
+    if done.purged is not None and ctx.stats is not None:
+        ctx.stats.forget(me.user_id)
     message = f"{done.email} disconnected" + (" and deleted." if done.purged else ".")
     from urllib.parse import quote
 
@@ -229,6 +231,8 @@ def delete_account(
         )
     ctx = context(request)
     delete_user(ctx.runtime, me.user_id)
+    if ctx.stats is not None:
+        ctx.stats.forget(me.user_id)
     response = render(
         request,
         "message.html",

@@ -170,6 +170,7 @@ def _queue(
             dormant=dormant,
             cursor=cursor,
             limit=limit,
+            cache=ctx.stats,
         )
     return _suggestions(paged)
 
@@ -307,7 +308,10 @@ def accounts(request: Request, me: Me) -> AccountPage:
 
 @router.post("/accounts/{account_id}/disconnect", summary="Revoke access; purge optionally")
 def disconnect(request: Request, me: Me, account_id: Id, body: DisconnectIn) -> DisconnectOut:
-    done = disconnect_account(context(request).runtime, me.user_id, account_id, purge=body.purge)
+    ctx = context(request)
+    done = disconnect_account(ctx.runtime, me.user_id, account_id, purge=body.purge)
+    if done.purged is not None and ctx.stats is not None:
+        ctx.stats.forget(me.user_id)
     return DisconnectOut(email=done.email, purged=done.purged is not None)
 
 
@@ -369,7 +373,10 @@ def export(request: Request, me: Me) -> Response:
 
 @router.delete("/me", summary="Delete your account: revoke every grant, purge everything")
 def delete_me(request: Request, me: Me, body: DeleteIn) -> DeletedOut:
-    gone = delete_user(context(request).runtime, me.user_id)
+    ctx = context(request)
+    gone = delete_user(ctx.runtime, me.user_id)
+    if ctx.stats is not None:
+        ctx.stats.forget(me.user_id)
     return DeletedOut(
         accounts=gone.accounts,
         people=gone.people,

@@ -73,6 +73,7 @@ def _queue(
             dormant=dormant,
             cursor=cursor,
             limit=PAGE,
+            cache=ctx.stats,
         )
     if dormant:
         texts: dict[str, Any] = {

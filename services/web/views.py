@@ -34,9 +34,13 @@ from keepwarm.services.models import (
     SyncRun,
 )
 from keepwarm.services.reconnect import QueueRules
-from keepwarm.services.reconnect.engine import Suggestion
+from keepwarm.services.reconnect.engine import (
+    Suggestion,
+    dormant_ties,
+    rank_suggestions,
+)
 from keepwarm.services.reconnect.intro import IntroPath
-from keepwarm.services.reconnect.lifecycle import LifecycleRules
+from keepwarm.services.reconnect.lifecycle import LifecycleRules, states_at
 from keepwarm.services.reconnect.notes import open_follow_ups
 from keepwarm.services.reconnect.views import (
     contact_detail,
@@ -44,6 +48,7 @@ from keepwarm.services.reconnect.views import (
     suggestion_json,
     suggestions,
 )
+from keepwarm.services.web.stats_cache import StatsCache
 
 __all__ = [
     "MAX_LIMIT",
@@ -139,11 +144,17 @@ def ranked(
     lifecycle: LifecycleRules,
     *,
     dormant: bool = False,
+    cache: StatsCache | None = None,
 ) -> list[Suggestion]:
     """The whole reconnect queue (or the dormant ties) as of `now`, best first, with the
-    user's own silence floor."""
+    user's own silence floor, answers and exclusions (read now, never cached)."""
     rules = queue_rules_for(session, user_id, rules)
-    return suggestions(session, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant)
+    if cache is None:
+        return suggestions(session, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant)
+    stats = cache.stats(user_id, now)
+    states = states_at(session, user_id, now, lifecycle)
+    rank = dormant_ties if dormant else rank_suggestions
+    return rank(stats, now, rules, states)
 
 
 def queue_page(
@@ -156,9 +167,10 @@ def queue_page(
     dormant: bool,
     cursor: str | None,
     limit: int,
+    cache: StatsCache | None = None,
 ) -> Paged[dict[str, Any]]:
     """One page of the queue (or the dormant ties): the contract's JSON, with the person's id."""
-    items = ranked(session, user_id, now, rules, lifecycle, dormant=dormant)
+    items = ranked(session, user_id, now, rules, lifecycle, dormant=dormant, cache=cache)
     chosen = page(items, suggestion_key, cursor, limit)
     return Paged(
         [{"id": s.stats.history.person_id, **suggestion_json(s)} for s in chosen.items],

@@ -1,5 +1,6 @@
 """web sign-in identities, server-side sessions, API tokens (hashed), per-user settings
 
+An index on interactions (user_id, id) finds a user's newest interaction in one probe.
 Users gain their own silence floor and digest size (NULL: the operator's defaults), a name,
 and excluded addresses and domains.
 
@@ -91,6 +92,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_web_sessions_expires_at", ["expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
 
+    with op.batch_alter_table("interactions", schema=None) as batch_op:
+        batch_op.create_index("ix_interactions_user_id_id", ["user_id", "id"], unique=False)
+
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("floor_months", sa.Double(), nullable=True))
         batch_op.add_column(sa.Column("digest_size", sa.Integer(), nullable=True))
@@ -98,6 +102,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("interactions", schema=None) as batch_op:
+        batch_op.drop_index("ix_interactions_user_id_id")
+
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("name")
         batch_op.drop_column("digest_size")
