@@ -56,6 +56,8 @@ def normalize_address(raw: str) -> str | None:
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or " " in address:
         return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in address):  # control characters: no mailbox
+        return None
     return address
 
 
