@@ -68,7 +68,7 @@ def api_visitor(
     return visitor(request)
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """Refuse a query parameter the operation does not take (a typo would be ignored
     silently otherwise): 400 naming it."""
     route = request.scope.get("route")

@@ -4,8 +4,9 @@ The queue is cheap to rank and expensive to feed: every interaction of the user 
 summarised per contact (about 3 s for 500,000 interactions). Only that summary is kept, and
 only what cannot go wrong is served from it:
 
-- the user's answers, exclusions, silence floor and the ranking itself are applied on every
-  request, so anything the user does shows at once;
+- a ranking made from a summary is kept with it, keyed by everything else it reads (the
+  user's newest answer, their exclusions, their rules): any answer or settings change makes a
+  new one at once; otherwise one serves for `seconds`, as the summary does;
 - a summary carries the user's newest interaction id when it was made (one index probe per
   request checks it): new interactions (a sync, an import, "talked elsewhere") make the next
   request build a new one; requests for the same user wait for that one build, not each their
@@ -24,9 +25,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +37,8 @@ from keepwarm.services.models import Interaction
 from keepwarm.services.reconnect import ContactStats, compute_stats, load_histories
 
 __all__ = ["StatsCache"]
+
+T = TypeVar("T")
 
 STALE_FACTOR = 3.0
 
@@ -45,6 +49,9 @@ class _Entry:
     made: float
     newest: int | None  # the user's newest interaction id when it was made
     stats: list[ContactStats]
+    # Rankings made from these statistics, by what else they depend on (the user's answers,
+    # exclusions and rules): (as of, made, ranking).
+    ranked: dict[Hashable, tuple[datetime, float, list[Any]]] = field(default_factory=dict)
 
 
 def _lean(stats: ContactStats) -> ContactStats:
@@ -72,18 +79,16 @@ class StatsCache:
         self._user_locks: dict[int, threading.Lock] = {}
         self._refreshing: set[int] = set()
 
-    def _newest(self, user_id: int) -> int | None:
-        with self._factory() as session:
-            return session.scalar(
-                select(func.max(Interaction.id)).where(Interaction.user_id == user_id)
-            )
+    @staticmethod
+    def _newest(session: Session, user_id: int) -> int | None:
+        return session.scalar(
+            select(func.max(Interaction.id)).where(Interaction.user_id == user_id)
+        )
 
     def _compute(self, user_id: int, as_of: datetime) -> _Entry:
         made = self._monotonic()
         with self._factory() as session:
-            newest = session.scalar(
-                select(func.max(Interaction.id)).where(Interaction.user_id == user_id)
-            )
+            newest = self._newest(session, user_id)
             stats = [_lean(compute_stats(h)) for h in load_histories(session, user_id, as_of)]
         return _Entry(as_of, made, newest, stats)
 
@@ -107,17 +112,47 @@ class StatsCache:
             with self._lock:
                 self._refreshing.discard(user_id)
 
-    def stats(self, user_id: int, as_of: datetime) -> list[ContactStats]:
-        """The user's per-contact statistics as of `as_of` (or of a moment shortly before)."""
+    def stats(self, session: Session, user_id: int, as_of: datetime) -> list[ContactStats]:
+        """The user's per-contact statistics as of `as_of` (or of a moment shortly before).
+
+        `session` is the request's own, for the one probe; a summary is built in a session of
+        its own, so a request waiting for another's build holds no connection of its own but
+        that one.
+        """
+        return self._entry(session, user_id, as_of).stats
+
+    def ranked(
+        self,
+        session: Session,
+        user_id: int,
+        as_of: datetime,
+        key: Hashable,
+        rank: Callable[[list[ContactStats]], list[T]],
+    ) -> list[T]:
+        """`rank(stats)`, kept with the statistics it was made from for the same `key` (which
+        must name everything else the ranking reads: the user's answers, exclusions, rules)."""
+        entry = self._entry(session, user_id, as_of)
+        made = entry.ranked.get(key)
+        if made is not None and made[0] <= as_of:
+            age = self._monotonic() - made[1]
+            if age <= self._seconds and (as_of - made[0]).total_seconds() <= self._seconds:
+                return list(made[2])
+        result = rank(entry.stats)
+        if self._seconds > 0:
+            entry.ranked[key] = (as_of, self._monotonic(), result)
+        return list(result)
+
+    def _entry(self, session: Session, user_id: int, as_of: datetime) -> _Entry:
         if self._seconds <= 0:
-            return self._compute(user_id, as_of).stats
-        newest = self._newest(user_id)
+            return self._compute(user_id, as_of)
+        newest = self._newest(session, user_id)
+        session.rollback()  # the probe's connection goes back to the pool while this waits
         with self._lock:
             entry = self._entries.get(user_id)
             user_lock = self._user_locks.setdefault(user_id, threading.Lock())
         if entry is not None and entry.newest == newest:
             if self._usable(entry, as_of, self._seconds):
-                return entry.stats
+                return entry
             if self._usable(entry, as_of, self._seconds * STALE_FACTOR):
                 with self._lock:
                     start = user_id not in self._refreshing
@@ -126,7 +161,7 @@ class StatsCache:
                     threading.Thread(
                         target=self._refresh, args=(user_id, as_of), daemon=True
                     ).start()
-                return entry.stats
+                return entry
         with user_lock:  # one request builds it; the others for this user wait and share it
             with self._lock:
                 entry = self._entries.get(user_id)
@@ -135,10 +170,10 @@ class StatsCache:
                 and entry.newest == newest
                 and self._usable(entry, as_of, self._seconds)
             ):
-                return entry.stats
+                return entry
             built = self._compute(user_id, as_of)
             self._store(user_id, built)
-            return built.stats
+            return built
 
     def forget(self, user_id: int) -> None:
         """Drop the user's summary (their data was deleted)."""

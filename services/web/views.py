@@ -24,7 +24,9 @@ from keepwarm.services.core.errors import InvalidInput, NotFound
 from keepwarm.services.models import (
     Account,
     AccountStatus,
+    Exclusion,
     Interaction,
+    LifecycleEvent,
     Message,
     Person,
     PersonAddress,
@@ -151,10 +153,27 @@ def ranked(
     rules = queue_rules_for(session, user_id, rules)
     if cache is None:
         return suggestions(session, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant)
-    stats = cache.stats(user_id, now)
-    states = states_at(session, user_id, now, lifecycle)
     rank = dormant_ties if dormant else rank_suggestions
-    return rank(stats, now, rules, states)
+    # Everything the ranking reads besides the statistics: the answers (an append-only log,
+    # so its newest id tells any change), the exclusions, the rules.
+    answered = session.scalar(
+        select(func.max(LifecycleEvent.id)).where(LifecycleEvent.user_id == user_id)
+    )
+    excluded = tuple(
+        session.scalars(
+            select(Exclusion.pattern)
+            .where(Exclusion.user_id == user_id)
+            .order_by(Exclusion.pattern)
+        )
+    )
+    key = (dormant, answered, excluded, rules, lifecycle)
+    return cache.ranked(
+        session,
+        user_id,
+        now,
+        key,
+        lambda stats: rank(stats, now, rules, states_at(session, user_id, now, lifecycle)),
+    )
 
 
 def queue_page(

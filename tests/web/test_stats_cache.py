@@ -48,13 +48,14 @@ def test_new_interactions_and_earlier_moments_are_never_served_from_it(runtime: 
     user_id = _user_with_contact(runtime)
     ticks = Ticks()
     cache = StatsCache(runtime.session_factory, 60, monotonic=ticks)
+    session = runtime.session_factory()
     later = AS_OF.replace(year=2027)
-    first = cache.stats(user_id, later)
+    first = cache.stats(session, user_id, later)
     assert [s.emails_sent for s in first] == [1]
-    assert cache.stats(user_id, later) is first  # kept
+    assert cache.stats(session, user_id, later) is first  # kept
     # A moment before the one it was made for: built afresh, with nothing later in it
-    assert cache.stats(user_id, AS_OF) == []
-    assert cache.stats(user_id, later) is not first
+    assert cache.stats(session, user_id, AS_OF) == []
+    assert cache.stats(session, user_id, later) is not first
     # A new interaction (a sync, an import, "talked elsewhere"): the next request sees it
     with unit_of_work(runtime.session_factory) as uow:
         person = uow.session.scalars(select(Interaction.person_id)).one()
@@ -68,7 +69,7 @@ def test_new_interactions_and_earlier_moments_are_never_served_from_it(runtime: 
                 group_size=1,
             )
         )
-    [stats] = cache.stats(user_id, later)
+    [stats] = cache.stats(session, user_id, later)
     assert (stats.emails_sent, stats.talked_elsewhere) == (1, 1)
     assert stats.history.points == ()  # only the summary is kept
 
@@ -77,12 +78,13 @@ def test_an_old_summary_is_served_while_a_new_one_is_made_then_dropped(runtime: 
     user_id = _user_with_contact(runtime)
     ticks = Ticks()
     cache = StatsCache(runtime.session_factory, 60, monotonic=ticks)
+    session = runtime.session_factory()
     later = AS_OF.replace(year=2027)
-    first = cache.stats(user_id, later)
+    first = cache.stats(session, user_id, later)
     ticks.now = 61  # past its time: served once more, while a thread makes the next
-    assert cache.stats(user_id, later + timedelta(seconds=61)) is first
+    assert cache.stats(session, user_id, later + timedelta(seconds=61)) is first
     ticks.now = 61 * 10  # far past: the request builds it
-    assert cache.stats(user_id, later + timedelta(seconds=610)) is not first
+    assert cache.stats(session, user_id, later + timedelta(seconds=610)) is not first
     cache.forget(user_id)
     off = StatsCache(runtime.session_factory, 0)
-    assert off.stats(user_id, later) is not off.stats(user_id, later)
+    assert off.stats(session, user_id, later) is not off.stats(session, user_id, later)
