@@ -85,11 +85,13 @@ class StatsCache:
             select(func.max(Interaction.id)).where(Interaction.user_id == user_id)
         )
 
-    def _compute(self, user_id: int, as_of: datetime) -> _Entry:
+    def _compute(self, user_id: int, as_of: datetime, session: Session | None = None) -> _Entry:
         made = self._monotonic()
-        with self._factory() as session:
-            newest = self._newest(session, user_id)
-            stats = [_lean(compute_stats(h)) for h in load_histories(session, user_id, as_of)]
+        if session is None:
+            with self._factory() as own:
+                return self._compute(user_id, as_of, own)
+        newest = self._newest(session, user_id)
+        stats = [_lean(compute_stats(h)) for h in load_histories(session, user_id, as_of)]
         return _Entry(as_of, made, newest, stats)
 
     def _usable(self, entry: _Entry | None, as_of: datetime, age_limit: float) -> bool:
@@ -143,8 +145,8 @@ class StatsCache:
         return list(result)
 
     def _entry(self, session: Session, user_id: int, as_of: datetime) -> _Entry:
-        if self._seconds <= 0:
-            return self._compute(user_id, as_of)
+        if self._seconds <= 0:  # no cache: the request's own session, one connection
+            return self._compute(user_id, as_of, session)
         newest = self._newest(session, user_id)
         session.rollback()  # the probe's connection goes back to the pool while this waits
         with self._lock:
