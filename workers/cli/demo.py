@@ -19,17 +19,13 @@ from keepwarm.services.notify.previews import digest_preview, latest_prompt_prev
 from keepwarm.services.reconnect import views
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.cli.accounts import connect_account, print_accounts, sync_and_wait
-from keepwarm.workers.cli.app import (
-    app,
-    console,
-    err_console,
-    load_settings,
-    open_runtime,
-    parse_as_of,
-)
+from keepwarm.workers.cli.app import console, err_console, load_settings, open_runtime, parse_as_of
 from keepwarm.workers.cli.importing import print_summary, run_import
 from keepwarm.workers.cli.notify import write_html
 from keepwarm.workers.cli.queue import print_queue
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 # The sample's sent mail is continuous until the end of February 2001, then has a gap of eight
 # months (the Enron export kept only some folders); a queue read after the gap would only show
@@ -37,7 +33,7 @@ from keepwarm.workers.cli.queue import print_queue
 DEMO_AS_OF = "2001-02-28"
 
 
-@app.command("demo")
+@commands.command("demo")
 def demo_command(
     from_files: Annotated[
         bool, typer.Option("--from-files", help="import the sample as a file instead")

@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
-from keepwarm.workers.cli.app import UsageError, app
+from keepwarm.workers.cli.app import UsageError
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 
-@app.command("sandbox")
+@commands.command("sandbox")
 def sandbox_command(
     provider: Annotated[str, typer.Argument(help="google")],
     seed: Annotated[
@@ -20,7 +23,7 @@ def sandbox_command(
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8080,
     user: Annotated[str | None, typer.Option("--user", help="the mailbox owner's address")] = None,
 ) -> None:
-    """Serve a local, wire-faithful Google (OAuth, Gmail, Calendar) for tests and demos."""
+    """Serve a local, wire-faithful provider (OAuth, mail, calendar) for tests and demos."""
     if provider != "google":
         raise UsageError(f"sandbox: unknown provider {provider!r} (supported: google)")
     for path in seed:
