@@ -17,6 +17,7 @@ from services.models import Interaction, Person, PersonAddress
 from services.notes import notes_for, open_follow_ups
 from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
 from services.reconnect.engine import Suggestion, dormant_ties
+from services.reconnect.learning import load_signals
 from services.reconnect.stats import ContactStats
 
 __all__ = ["contact_detail", "list_contacts", "suggestions"]
@@ -64,8 +65,11 @@ def suggestions(
     """The reconnect queue (or the dormant ties) as at `as_of`, best first; no later data."""
     stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
     states = states_at(session, user_id, as_of, lifecycle or LifecycleRules())
-    rank = dormant_ties if dormant else rank_suggestions
-    ranked = rank(stats, as_of, rules, states)
+    if dormant:
+        ranked = dormant_ties(stats, as_of, rules, states)
+    else:
+        signals = load_signals(session, user_id, as_of)
+        ranked = rank_suggestions(stats, as_of, rules, states, signals)
     return ranked[:limit] if limit is not None else ranked
 
 

@@ -11,6 +11,7 @@ from services.lifecycle import LifecycleRules, states_at
 from services.notes import open_follow_ups
 from services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
 from services.reconnect.engine import describe_gap, dormant_ties
+from services.reconnect.learning import load_signals
 from services.reconnect.stats import ContactStats
 
 __all__ = ["Digest", "DigestItem", "DigestRules", "NetworkHealth", "compose_digest"]
@@ -100,7 +101,9 @@ def compose_digest(session: Session, user_id: int, as_of: datetime, rules: Diges
     stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
     by_person = {s.history.person_id: s for s in stats}
     states = states_at(session, user_id, as_of, rules.lifecycle)
-    queue = rank_suggestions(stats, as_of, rules.queue, states)
+    queue = rank_suggestions(
+        stats, as_of, rules.queue, states, load_signals(session, user_id, as_of)
+    )
     dormant = dormant_ties(stats, as_of, rules.queue, states)
 
     chosen: list[DigestItem] = []
