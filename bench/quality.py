@@ -927,7 +927,7 @@ def aggregate(cases: list[Case], key: str) -> dict[str, Any]:
 def summary(cases: list[Case]) -> None:
     print(
         "\nsummary: mean over cut-offs with >= 1 hit in the pool; "
-        "'at least' = engine P@10 >= every goal baseline (silence, volume, random)"
+        "'at least' = engine P@10 >= every goal baseline (silence, recent, volume, random)"
     )
     methods = (*ALL_METHODS, "best")
     head = " ".join(f"{m[:7]:>7}" for m in methods)

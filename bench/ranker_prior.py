@@ -48,13 +48,15 @@ DATA = REPO.parent / "shared" / "data"
 OUT = REPO / "services" / "reconnect" / "learning" / PRIOR_FILE
 # Chosen leave-one-mailbox-out on the shared mailboxes (bench/README.md): how recently and how
 # much the owner wrote (decayed at three half-lives), silence, silence against the longest
-# gap so far, the circle the person shares mail in, and whether they still appear at all.
+# gap so far, distinct days of personal contact, the circle the person shares mail in, and
+# whether they still appear in the owner's mail at all.
 PRIOR_FEATURES = (
     "log_silence",
     "recent_30",
     "recent_90",
     "recent_365",
     "longest_gap",
+    "personal_days",
     "circle",
     "seen_silence",
     "seen_90",

@@ -50,9 +50,8 @@ def _history(s: Snapshot, above: bool) -> str:
 
 
 def _personal(s: Snapshot, above: bool) -> str:
-    if s.one_to_one_share >= 0.5:
-        return "mostly one-to-one"
-    return f"{_plural(s.personal_days, 'day')} one-to-one or in a small group"
+    days = f"one-to-one or in a small group on {_plural(s.personal_days, 'day')}"
+    return days + (", mostly one-to-one" if s.one_to_one_share >= 0.5 else "")
 
 
 def _both_ways(s: Snapshot, above: bool) -> str:
@@ -116,10 +115,10 @@ def _wrote_last(s: Snapshot, above: bool) -> str:
 # story -> (the features it reads, how it is told)
 STORIES: dict[str, tuple[tuple[str, ...], Callable[[Snapshot, bool], str]]] = {
     "history": (
-        ("recent_30", "recent_90", "recent_365", "sent", "duration", "personal_days", "group_days"),
+        ("recent_30", "recent_90", "recent_365", "sent", "duration", "group_days"),
         _history,
     ),
-    "personal": (("one_to_one", "group_size"), _personal),
+    "personal": (("personal_days", "one_to_one", "group_size"), _personal),
     "both_ways": (("received", "both_ways", "replies"), _both_ways),
     "meetings": (("meetings",), _meetings),
     "silence": (("log_silence", "overdue", "no_cadence"), _silence),
