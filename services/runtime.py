@@ -136,7 +136,11 @@ class Runtime:
 
     @property
     def queue_rules(self) -> QueueRules:
-        return QueueRules(floor_months=self.settings.floor_months)
+        return QueueRules(
+            floor_months=self.settings.floor_months,
+            ranker_prior=self.settings.ranker_prior,
+            learn_from_answers=self.settings.learn_from_answers,
+        )
 
     def close(self) -> None:
         self.engine.dispose()

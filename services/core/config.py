@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     bulk_recipients: int = Field(default=10, ge=1)
     large_meeting_attendees: int = Field(default=8, ge=1)
     cooldown_days: int = Field(default=30, ge=0)
+    # The learned queue order: a prior file other than the packaged one (bench/quality.py
+    # scores each shared mailbox with a prior fitted without it), and whether the owner's
+    # answers (done, talked, snooze, stop) are examples in their fit.
+    ranker_prior: Path | None = None
+    learn_from_answers: bool = True
 
     # Recurring events are expanded over this window around the import date.
     calendar_years_back: int = Field(default=25, ge=0)
