@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-__all__ = ["LoopbackSession", "is_loopback"]
+__all__ = ["LoopbackSession", "http_if_loopback", "is_loopback"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -24,15 +24,28 @@ def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in _LOOPBACK
 
 
+def http_if_loopback(url: str) -> str:
+    """`url` with https replaced by http when it names a loopback host (what a browser must
+    open to reach the sandbox's consent page); any other URL unchanged."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and (parts.hostname or "") in _LOOPBACK:
+        return urlunsplit(("http", *parts[1:]))
+    return url
+
+
 class LoopbackSession(requests.Session):
-    """A requests session that sends https requests for loopback hosts over http."""
+    """A requests session that sends https requests for loopback hosts over http, and gives
+    every request a timeout (`timeout` seconds) unless the caller set one: msal sets none."""
+
+    def __init__(self, timeout: float | None = None) -> None:
+        super().__init__()
+        self.timeout = timeout
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        text = url.decode() if isinstance(url, bytes) else url
-        parts = urlsplit(text)
-        if parts.scheme == "https" and (parts.hostname or "") in _LOOPBACK:
-            text = urlunsplit(("http", *parts[1:]))
+        text = http_if_loopback(url.decode() if isinstance(url, bytes) else url)
         verb = method.decode() if isinstance(method, bytes) else method
+        if self.timeout is not None:
+            kwargs.setdefault("timeout", self.timeout)
         return super().request(verb, text, *args, **kwargs)

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import msal
 
+from keepwarm.connectors.base import Grant
+from keepwarm.connectors.microsoft import MicrosoftAuth, MicrosoftEndpoints
 from keepwarm.connectors.microsoft.transport import LoopbackSession
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 
@@ -95,3 +97,17 @@ def read_round(
             url = body["@odata.nextLink"]
             continue
         return entries, body["@odata.deltaLink"], pages
+
+
+def connector_auth(sandbox: MicrosoftSandbox, secret: str | None = None) -> MicrosoftAuth:
+    """keepwarm's MicrosoftAuth pointed at the sandbox (as `--sandbox URL` does)."""
+    return MicrosoftAuth(CLIENT_ID, secret, endpoints=MicrosoftEndpoints.for_base(sandbox.url))
+
+
+def connect(sandbox: MicrosoftSandbox, secret: str | None = None) -> tuple[MicrosoftAuth, Grant]:
+    """keepwarm's consent against the sandbox, the person's browser played by httpx."""
+    auth = connector_auth(sandbox, secret)
+    request = auth.begin_consent(REDIRECT)
+    page = httpx.get(request.url, timeout=5)
+    assert page.status_code == 200, page.text
+    return auth, auth.finish_consent(request, form_fields(page.text))
