@@ -21,6 +21,7 @@ Prints, in one run:
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -42,11 +43,11 @@ from keepwarm.connectors.sandbox.google import GoogleSandbox  # noqa: E402
 from keepwarm.services.core.config import Settings  # noqa: E402
 from keepwarm.services.core.crypto import TokenCipher  # noqa: E402
 from keepwarm.services.core.jobs import Job  # noqa: E402
-from keepwarm.services.models import Account, Message  # noqa: E402
+from keepwarm.services.models import Message, StreamKind, SyncCursor  # noqa: E402
 from keepwarm.services.runtime import Runtime, build_runtime  # noqa: E402
 from keepwarm.workers.actors import SYNC_ACCOUNT  # noqa: E402
 from keepwarm.workers.broker import background  # noqa: E402
-from keepwarm.workers.cli.accounts import connect_google  # noqa: E402
+from keepwarm.workers.cli.accounts import connect_account  # noqa: E402
 
 DEFAULT = REPO.parent / "shared" / "data" / "enron" / "delainey-d"
 # Everything: the moved copies carry Enron's 1979 placeholder dates into the 1980s.
@@ -74,12 +75,18 @@ def watch_phases(
     def watch() -> None:
         while not stop.wait(0.05):
             with runtime.session_factory() as session:
-                for account in session.scalars(select(Account).where(Account.id.in_(ids))):
+                for row in session.scalars(
+                    select(SyncCursor).where(
+                        SyncCursor.account_id.in_(ids), SyncCursor.kind == StreamKind.MAIL.value
+                    )
+                ):
                     now = time.perf_counter() - started
-                    if account.backfill_phase != "sent":
-                        out.setdefault((account.id, "sent"), now)
-                    if account.backfill_phase == "done":
-                        out.setdefault((account.id, "done"), now)
+                    # The Gmail stream's cursor says its phase: sent, rest, trash, history.
+                    phase = json.loads(row.cursor or "{}").get("phase", "sent")
+                    if phase != "sent":
+                        out.setdefault((row.account_id, "sent"), now)
+                    if row.caught_up:
+                        out.setdefault((row.account_id, "done"), now)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -99,7 +106,7 @@ def stored_messages(runtime: Runtime) -> int:
 def one_account(mailbox: Path) -> None:
     with tempfile.TemporaryDirectory() as home, GoogleSandbox([mailbox]) as sandbox:
         runtime = build_runtime(settings(Path(home)))
-        account_id = connect_google(runtime, sandbox.url, SINCE)
+        account_id = connect_account(runtime, "google", sandbox.url, SINCE).account_id
         units_before = sandbox.units_spent()
         marks: dict[tuple[int, str], float] = {}
         with background(runtime) as bg:
@@ -171,7 +178,7 @@ def many_accounts(mailbox: Path, count: int, threads: int) -> None:
     marks: dict[tuple[int, str], float] = {}
     try:
         runtime = build_runtime(settings(root / "home"))
-        ids = [connect_google(runtime, box.url, SINCE) for box in sandboxes]
+        ids = [connect_account(runtime, "google", box.url, SINCE).account_id for box in sandboxes]
         units_before = sum(box.units_spent() for box in sandboxes)
         with background(runtime, threads=threads) as bg:
             started = time.perf_counter()

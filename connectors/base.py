@@ -40,7 +40,9 @@ __all__ = [
     "KnownIds",
     "MailSource",
     "Page",
+    "Provider",
     "ProviderAuth",
+    "Spend",
 ]
 
 R = TypeVar("R", MailMessage, CalendarEvent)
@@ -150,4 +152,34 @@ class ProviderAuth(Protocol):
 
     def revoke(self, tokens: Mapping[str, Any]) -> None:
         """End the grant at the provider; raises ProviderUnavailable when it cannot be reached."""
+        ...
+
+
+# Called before every provider call with a budget's name ("mail", "calendar") and the call's
+# cost in that provider's units: the caller shares the user's quota between processes there
+# (and a sync renews its lease). It may block until there is room.
+Spend = Callable[[str, int], None]
+
+
+class Provider(Protocol):
+    """One provider: its consent, and the sources of an account it granted."""
+
+    @property
+    def name(self) -> str:
+        """As stored on accounts: "google"."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """As a person reads it: "Google"."""
+        ...
+
+    def auth(self, api_base: str | None) -> ProviderAuth:
+        """The OAuth side, against the real provider (None) or a sandbox at `api_base`."""
+        ...
+
+    def open_sources(
+        self, email: str, api_base: str | None, tokens: dict[str, Any], spend: Spend
+    ) -> AccountSources:
+        """The sources of the account `email` granted with `tokens`."""
         ...

@@ -14,9 +14,8 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from keepwarm.connectors.google import CalendarReader, GmailReader, GoogleClient, GoogleEndpoints
-from keepwarm.connectors.google.auth import GrantedTokens
-from keepwarm.services.accounts.sync import Sources
+from keepwarm.connectors.base import AccountSources
+from keepwarm.services.accounts.providers import ProviderRegistry, build_providers
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.crypto import TokenCipher, TokenKeyError
 from keepwarm.services.core.db import make_engine, make_session_factory, migrate
@@ -45,6 +44,7 @@ class Runtime:
     session_factory: sessionmaker[Session]
     quota: Quota
     locks: AccountLocks
+    providers: ProviderRegistry
     # What "now" is for the digest and prompt machinery; tests run a week in seconds with it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -59,44 +59,22 @@ class Runtime:
             )
         return TokenCipher(key.get_secret_value())
 
-    def google_client(self, api_base: str | None) -> GoogleClient:
-        endpoints = GoogleEndpoints.for_base(api_base) if api_base else GoogleEndpoints()
-        return GoogleClient(
-            self.settings.google_client_id,
-            self.settings.google_client_secret.get_secret_value(),
-            endpoints,
-        )
-
     def open_sources(
         self, account: Account, tokens: dict[str, Any], on_call: Callable[[], None] = lambda: None
-    ) -> Sources:
-        """Google readers for `account`, spending from the shared per-user quota.
+    ) -> AccountSources:
+        """The account's sources, from its provider, spending from the user's shared quota.
 
         `on_call` runs before every provider call (the sync actor renews its lease there).
         """
-        client = self.google_client(account.api_base)
-        creds = client.credentials(GrantedTokens.from_json(tokens))
-        key = f"google:{account.email}"
+        provider = self.providers.get(account.provider)
+        key = f"{account.provider}:{account.email}"
 
-        def spend(units: int) -> None:
+        def spend(budget: str, units: int) -> None:
             on_call()
-            self.quota.spend(key, units)
+            # The mail budget keeps the key it always had, so running workers agree on it.
+            self.quota.spend(key if budget == "mail" else f"{key}:{budget}", units)
 
-        def calendar_spend(units: int) -> None:
-            on_call()
-            self.quota.spend(key + ":calendar", units)
-
-        timeout = self.settings.google_timeout_seconds
-        mail = GmailReader(creds, api_base=account.api_base, timeout=timeout, spend=spend)
-        calendar = CalendarReader(
-            creds, api_base=account.api_base, timeout=timeout, spend=calendar_spend
-        )
-
-        def close() -> None:
-            mail.close()
-            calendar.close()
-
-        return Sources(mail, calendar, lambda: client.current_tokens(creds).to_json(), close)
+        return provider.open_sources(account.email, account.api_base, tokens, spend)
 
     def link_signer(self) -> LinkSigner:
         """The signer of one-click links.
@@ -205,4 +183,6 @@ def build_runtime(settings: Settings) -> Runtime:
         )
     else:
         quota, locks = LocalQuota(settings.gmail_units_per_second), LocalLocks()
-    return Runtime(settings, engine, make_session_factory(engine), quota, locks)
+    return Runtime(
+        settings, engine, make_session_factory(engine), quota, locks, build_providers(settings)
+    )

@@ -16,8 +16,9 @@ from typing import Any
 import dramatiq
 from sqlalchemy import select
 
+from keepwarm.connectors.base import AccountSources
 from keepwarm.connectors.errors import AuthExpired, RateLimited
-from keepwarm.services.accounts.sync import Sources, sync_account
+from keepwarm.services.accounts.sync import sync_account
 from keepwarm.services.core.jobs import Job, JobSink, unit_of_work
 from keepwarm.services.mail import derivation
 from keepwarm.services.mail.importing import DERIVE_ACTOR
@@ -83,13 +84,18 @@ def _sync_account(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
                 log.info("account %s is syncing elsewhere; skipped", account_id)
                 return
 
-            def open_sources(account: Account, tokens: dict[str, Any]) -> Sources:
+            def open_sources(account: Account, tokens: dict[str, Any]) -> AccountSources:
                 # Every provider call renews the lease: a live sync keeps its lock.
                 return runtime.open_sources(account, tokens, on_call=lease.renew)
 
             try:
                 sync_account(
-                    runtime.session_factory, account_id, open_sources, runtime.cipher(), sink
+                    runtime.session_factory,
+                    account_id,
+                    open_sources,
+                    runtime.cipher(),
+                    sink,
+                    runtime.clock,
                 )
             except RateLimited as exc:
                 # An exact wait, as the provider asked; see _retry_when for the budget.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Protocol, TypeAlias
@@ -42,6 +42,10 @@ _CHUNK = 16 * 1024
 _EARLIEST = datetime(1980, 1, 1, tzinfo=UTC)
 _LATEST_YEAR = 2100
 
+# How far a sender's clock may run ahead of the receiving server's before its Date is not
+# believed (see believed_sent_at).
+CLOCK_SKEW = timedelta(days=1)
+
 # The fields a MailMessage is built from; every other header line is skipped unparsed.
 _WANTED = frozenset(
     {
@@ -67,6 +71,7 @@ _WANTED = frozenset(
         b"x-from",
         b"x-to",
         b"x-cc",
+        b"received",
     }
 )
 
@@ -223,7 +228,8 @@ def _build(fields: _Fields, source: str, folder: str | None) -> MailMessage | Un
             return Unreadable(source, f"undecodable header: {', '.join(broken)}")
         return Unreadable(source, "no sender or recipient address")
 
-    sent_at = _date(text(b"date"), problems)
+    received_at = _received_at(fields)
+    sent_at = believed_sent_at(_date(text(b"date"), problems), received_at, problems)
     subject = _one_line(decode_words(text(b"subject") or ""))
     labels = _labels(text(b"x-gmail-labels"))
     content_type = text(b"content-type")
@@ -251,6 +257,7 @@ def _build(fields: _Fields, source: str, folder: str | None) -> MailMessage | Un
         # auto-replies also carry Auto-Submitted, which is kept above.
         auto_reply_header=b"x-autoreply" in fields or b"x-autorespond" in fields,
         thread_id=_lower(text(b"x-gm-thrid")),
+        received_at=received_at,
         problems=tuple(problems),
     )
 
@@ -420,6 +427,40 @@ def _date(raw: str | None, problems: list[str]) -> datetime | None:
         problems.append(f"impossible date: {shown}")
         return None
     return utc
+
+
+def _received_at(fields: _Fields) -> datetime | None:
+    """When the last server accepted the message: the date after the `;` of the topmost
+    `Received:` line (RFC 5321 4.4), or None. Not an mbox envelope line's date: tools write
+    placeholders there (keepwarm's own demo sample has one date for every message)."""
+    received = fields.get(b"received")
+    if received:
+        raw = b"".join(received[0]).decode("latin-1")
+        _, semicolon, when = raw.rpartition(";")
+        if semicolon:
+            return _date(when.strip(), [])
+    return None
+
+
+def believed_sent_at(
+    sent_at: datetime | None, received_at: datetime | None, problems: list[str]
+) -> datetime | None:
+    """The time a message counts as sent: its `Date`, unless the receiving side says otherwise.
+
+    A `Date` later than the receipt time (beyond clock skew) is the sender's word against the
+    server's, and a date in the future would hold a contact's silence clock at zero: the
+    receipt time is used instead, and noted. An older `Date` stays (delayed and forwarded mail
+    was written when it says); no `Date` at all takes the receipt time.
+    """
+    if received_at is None:
+        return sent_at
+    if sent_at is None:
+        problems.append("no usable Date: the receipt time is used")
+        return received_at
+    if sent_at > received_at + CLOCK_SKEW:
+        problems.append("Date later than receipt: the receipt time is used")
+        return received_at
+    return sent_at
 
 
 def _msg_id(raw: str | None) -> str | None:

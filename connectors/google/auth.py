@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 import google.oauth2.credentials
 from google_auth_oauthlib.flow import Flow
 
-from keepwarm.connectors.errors import AuthExpired, ProviderUnavailable
+from keepwarm.connectors.errors import ConsentRefused, ProviderUnavailable
 
 __all__ = ["SCOPES", "GoogleClient", "GoogleEndpoints", "GrantedTokens"]
 
@@ -82,10 +85,11 @@ class GoogleClient:
         if self.endpoints.token_uri.startswith("http://") and host in _LOOPBACK:
             os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
-    def consent(self, redirect_uri: str) -> tuple[str, Flow]:
-        """The consent URL to open (PKCE S256, offline access) and the flow to finish with."""
+    def _flow(
+        self, redirect_uri: str, *, state: str | None = None, verifier: str | None = None
+    ) -> Flow:
         self._allow_transport()
-        flow = Flow.from_client_config(
+        return Flow.from_client_config(
             {
                 "installed": {
                     "client_id": self.client_id,
@@ -97,21 +101,40 @@ class GoogleClient:
             },
             scopes=list(SCOPES),
             redirect_uri=redirect_uri,
-            autogenerate_code_verifier=True,
+            state=state,
+            code_verifier=verifier,
+            autogenerate_code_verifier=verifier is None,
         )
-        url, _state = flow.authorization_url(access_type="offline", prompt="consent")
-        return url, flow
 
-    def finish(self, flow: Flow, code: str) -> GrantedTokens:
-        """Exchange the authorization code; raises AuthExpired when Google refuses it."""
-        self._allow_transport()
+    def consent(self, redirect_uri: str, login_hint: str | None = None) -> tuple[str, str, str]:
+        """The consent URL to open (PKCE S256, offline access), its state and PKCE verifier."""
+        flow = self._flow(redirect_uri, state=secrets.token_urlsafe(24))
+        extra = {"login_hint": login_hint} if login_hint else {}
+        url, state = flow.authorization_url(access_type="offline", prompt="consent", **extra)
+        return url, str(state), str(flow.code_verifier)
+
+    def finish(
+        self, redirect_uri: str, state: str, verifier: str, params: dict[str, str]
+    ) -> GrantedTokens:
+        """Exchange the redirect's code for tokens.
+
+        Raises ConsentRefused when the person declined, when the redirect's `state` is not the
+        one this consent sent (a forged or crossed redirect), or when Google refuses the code.
+        """
+        if "error" in params:
+            raise ConsentRefused(f"Google said {params['error']}")
+        if not hmac.compare_digest(params.get("state", ""), state):
+            raise ConsentRefused("the answer does not belong to this consent (state mismatch)")
+        if not params.get("code"):
+            raise ConsentRefused("Google sent no authorization code")
+        flow = self._flow(redirect_uri, state=state, verifier=verifier)
         try:
-            flow.fetch_token(code=code)
+            flow.fetch_token(code=params["code"])
         except Exception as exc:  # oauthlib raises many unrelated types for one refusal
-            raise AuthExpired(f"Google refused the authorization code: {exc}") from exc
+            raise ConsentRefused(f"Google refused the authorization code: {exc}") from exc
         creds = flow.credentials
         if not creds.refresh_token:
-            raise AuthExpired("Google gave no refresh token (offline access was not granted)")
+            raise ConsentRefused("Google gave no refresh token (offline access was not granted)")
         return self._tokens(creds)
 
     def credentials(self, tokens: GrantedTokens) -> google.oauth2.credentials.Credentials:
@@ -139,7 +162,11 @@ class GoogleClient:
         return self._tokens(creds)
 
     def revoke(self, token: str) -> None:
-        """Revoke the grant (disconnect); raises ProviderUnavailable when Google is unreachable."""
+        """Revoke the grant (disconnect); raises ProviderUnavailable when Google is unreachable.
+
+        Google's 400 (invalid_token) means the grant is already revoked or expired: what
+        revoking wants, e.g. for an account that waits for a reconnect.
+        """
         request = Request(
             self.endpoints.revoke_uri,
             data=urlencode({"token": token}).encode(),
@@ -148,5 +175,9 @@ class GoogleClient:
         try:
             with urlopen(request, timeout=10) as response:
                 response.read()
+        except HTTPError as exc:
+            if exc.code == 400:
+                return
+            raise ProviderUnavailable(f"could not revoke the grant: {exc}") from exc
         except OSError as exc:
             raise ProviderUnavailable(f"could not revoke the grant: {exc}") from exc

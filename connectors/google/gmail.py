@@ -9,12 +9,13 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import google.oauth2.credentials
 from googleapiclient.http import BatchHttpRequest
 
-from keepwarm.connectors.files.headers import parse_header_block
+from keepwarm.connectors.files.headers import believed_sent_at, parse_header_block
 from keepwarm.connectors.google.gmail_fetch import THREAD, Call, Outcome, in_batches, plan_calls
 from keepwarm.connectors.google.pacing import ServedWindow
 from keepwarm.connectors.google.translate import (
@@ -87,8 +88,20 @@ class HistoryPage:
     history_id: str
 
 
+def _received_at(data: dict[str, Any]) -> datetime | None:
+    """Gmail's internalDate (epoch milliseconds, as a string): when Google accepted the mail."""
+    try:
+        return datetime.fromtimestamp(int(data["internalDate"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def to_mail_message(data: dict[str, Any]) -> MailMessage | Unreadable:
-    """A Gmail `format=metadata` message as a MailMessage, parsed by the same code as files."""
+    """A Gmail `format=metadata` message as a MailMessage, parsed by the same code as files.
+
+    Google's receipt time (`internalDate`) is `received_at`, and judges the sender's `Date`
+    as for files (connectors.files.headers.believed_sent_at).
+    """
     payload = data.get("payload") or {}
     lines = [f"{h.get('name', '')}: {h.get('value', '')}" for h in payload.get("headers", [])]
     block = "\r\n".join(lines).encode("utf-8", "surrogateescape")
@@ -96,8 +109,14 @@ def to_mail_message(data: dict[str, Any]) -> MailMessage | Unreadable:
     if isinstance(parsed, Unreadable):
         return parsed
     labels = tuple(data.get("labelIds") or ())
+    received = _received_at(data)
+    problems = list(parsed.problems)
+    sent_at = believed_sent_at(parsed.sent_at, received, problems)
     return dataclasses.replace(
         parsed,
+        sent_at=sent_at,
+        received_at=received,
+        problems=tuple(problems),
         labels=labels,
         in_sent_folder="SENT" in labels,
         provider_id=str(data.get("id")),

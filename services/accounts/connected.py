@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, String, cast, delete, exists, func, literal, select
@@ -25,6 +26,8 @@ from keepwarm.services.models import (
     MessageRecipient,
     Person,
     PersonAddress,
+    StreamKind,
+    SyncCursor,
     SyncRun,
     User,
 )
@@ -53,6 +56,7 @@ def save_account(
     cipher: TokenCipher,
     since: datetime,
     api_base: str | None,
+    now: datetime,
 ) -> Account:
     """Store a new grant, encrypted; a reconnect of a known account replaces its tokens.
 
@@ -73,20 +77,17 @@ def save_account(
             token_ciphertext=sealed,
             api_base=api_base,
             since=since,
-            created_at=datetime.now(UTC),
-            backfill_phase="sent",
+            created_at=now,
         )
         session.add(account)
     else:
         account.token_ciphertext = sealed
         account.scopes = " ".join(scopes)
-        account.status, account.status_reason = AccountStatus.ACTIVE.value, None
+        account.status, account.status_reason = AccountStatus.ACTIVE, None
         account.api_base = api_base
-        if since < account.since:  # reaching further back needs a fresh backfill
+        if since < account.since:  # reaching further back needs every stream read afresh
             account.since = since
-            account.mail_cursor, account.backfill_history_id = None, None
-            account.backfill_phase, account.backfill_page_token = "sent", None
-            account.calendar_cursor = None
+            session.execute(delete(SyncCursor).where(SyncCursor.account_id == account.id))
     session.flush()
     return account
 
@@ -123,9 +124,7 @@ def account_overview(session: Session, user_id: int) -> list[dict[str, Any]]:
                 "status": account.status,
                 "status_reason": account.status_reason,
                 "since": account.since.date().isoformat(),
-                "phase": "incremental"
-                if account.mail_cursor
-                else f"backfill ({account.backfill_phase})",
+                "phase": _phase(session, account.id),
                 "last_sync_at": account.last_sync_at.isoformat() if account.last_sync_at else None,
                 "last_success_at": (
                     account.last_success_at.isoformat() if account.last_success_at else None
@@ -141,11 +140,23 @@ def account_overview(session: Session, user_id: int) -> list[dict[str, Any]]:
                     "events_seen": last.events_seen,
                     "events_imported": last.events_imported,
                     "failed": last.failed,
+                    "filtered": json.loads(last.filtered or "{}"),
+                    "skipped": json.loads(last.skipped or "{}"),
                     "error": last.error,
                 },
             }
         )
     return out
+
+
+def _phase(session: Session, account_id: int) -> str:
+    """ "incremental" once every mail stream has been read in full, else "backfill"."""
+    mail = session.scalars(
+        select(SyncCursor.caught_up).where(
+            SyncCursor.account_id == account_id, SyncCursor.kind == StreamKind.MAIL.value
+        )
+    ).all()
+    return "incremental" if mail and all(mail) else "backfill"
 
 
 def find_account(session: Session, user_id: int, email: str) -> Account:
@@ -164,23 +175,19 @@ def find_account(session: Session, user_id: int, email: str) -> Account:
     return account
 
 
-def stop_syncing(session: Session, account: Account, cipher: TokenCipher) -> str | None:
-    """Mark `account` disconnected and return the token to revoke at the provider.
+def stop_syncing(session: Session, account: Account, cipher: TokenCipher) -> dict[str, Any] | None:
+    """Mark `account` disconnected and return the tokens to revoke at the provider.
 
     From the commit on no sync starts for it, and a running one stops at its next page. The
     tokens stay stored until the provider has revoked them (`forget_tokens`), so a revocation
     that fails for want of a network can be tried again; None when they are gone already.
     Raises TokenKeyError when the stored tokens cannot be opened.
     """
-    token: str | None = None
-    if account.token_ciphertext:
-        tokens = cipher.open(account.token_ciphertext)
-        # Revoking the refresh token ends the whole grant, its access tokens included.
-        token = str(tokens.get("refresh_token") or tokens.get("access_token") or "") or None
-    account.status = AccountStatus.DISCONNECTED.value
+    tokens = cipher.open(account.token_ciphertext) if account.token_ciphertext else None
+    account.status = AccountStatus.DISCONNECTED
     account.status_reason = "disconnected by the user"
     session.flush()
-    return token
+    return tokens
 
 
 def forget_tokens(session: Session, account_id: int) -> None:

@@ -1,78 +1,64 @@
-"""Syncing a connected Google account: sent mail first, then the rest, then history; calendars.
+"""Syncing a connected account through the provider-neutral seam (connectors.base).
 
-Every provider call happens outside a transaction; each page is then written in one short
-transaction together with the cursor that covers it, so a crash at any point loses at most one
-page of work and a re-run redoes it without doubling anything (upserts on natural keys).
+Each of the account's streams (mail first, then calendars) is read page by page. Every provider
+call happens outside a transaction; each page is then written in one short transaction together
+with the cursor that follows it, so a crash at any point loses at most one page of work and a
+re-run redoes it without doubling anything (upserts on natural keys). A cursor the provider has
+forgotten means that stream is read again in full, never skipped.
+
+Every run writes a ledger: what it saw, stored, filtered by rule and failed to read, and what it
+skipped with the reason. A run that skipped anything is "partial", never "ok".
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from keepwarm.connectors.errors import AuthExpired, CursorExpired
-from keepwarm.connectors.google.calendar import CalendarPage
-from keepwarm.connectors.google.gmail import HistoryPage, ListPage
-from keepwarm.connectors.types import MailMessage, Unreadable
+from keepwarm.connectors.base import AccountSources, CalendarSource, MailSource, Page
+from keepwarm.connectors.errors import (
+    AuthExpired,
+    CursorExpired,
+    ProviderUnavailable,
+    RateLimited,
+)
+from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.services.core.clock import Clock, system_clock
 from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.core.jobs import JobSink, unit_of_work
 from keepwarm.services.mail.importing import DERIVE_ACTOR
 from keepwarm.services.mail.ingest import store_dead_letters, store_events, store_messages
 from keepwarm.services.mail.ownership import settle_owner
-from keepwarm.services.models import Account, AccountStatus, Message, SyncRun
+from keepwarm.services.models import (
+    Account,
+    AccountStatus,
+    Message,
+    RunStatus,
+    StreamKind,
+    SyncCursor,
+    SyncRun,
+)
 
 __all__ = [
-    "CalendarSource",
-    "MailSource",
-    "Sources",
+    "CURSOR_EXPIRED",
+    "OpenSources",
     "SyncStopped",
     "SyncSummary",
     "sync_account",
 ]
 
-# Sent mail defines relationships, so it comes first; deleted mail is still correspondence
-# (people delete what they have answered), so Trash is read too, but never Spam.
-_PHASES = ("sent", "rest", "trash", "done")
-_PHASE_LABEL = {"sent": "SENT", "rest": None, "trash": "TRASH"}
-
-
-class MailSource(Protocol):
-    """What sync needs of a mailbox (keepwarm.connectors.google.GmailReader)."""
-
-    def profile(self) -> tuple[str, str]: ...
-    def list_page(self, *, label: str | None, page_token: str | None) -> ListPage: ...
-    def history_page(self, start_history_id: str, page_token: str | None) -> HistoryPage: ...
-    def get_messages(self, ids: list[str]) -> list[MailMessage | Unreadable]: ...
-
-
-class CalendarSource(Protocol):
-    """What sync needs of calendars (keepwarm.connectors.google.CalendarReader)."""
-
-    def calendars(self) -> list[str]: ...
-    def page(
-        self,
-        calendar_id: str,
-        *,
-        sync_token: str | None,
-        page_token: str | None,
-        time_min: datetime,
-    ) -> CalendarPage: ...
-
-
-@dataclass(frozen=True)
-class Sources:
-    """The readers for one account, and how to read back the tokens after a refresh."""
-
-    mail: MailSource
-    calendar: CalendarSource
-    current_tokens: Callable[[], dict[str, Any]]
-    close: Callable[[], None] = lambda: None
+OpenSources = Callable[[Account, dict[str, Any]], AccountSources]
+# In the ledger's skipped/filtered reasons: a stream read again because its cursor expired.
+CURSOR_EXPIRED = "read again in full: the provider forgot the cursor"
+# A stream whose fresh read expires too is given up for this run (a provider bug, not ours).
+_MAX_RESTARTS = 2
 
 
 @dataclass
@@ -85,9 +71,15 @@ class SyncSummary:
     events_seen: int = 0
     events_imported: int = 0
     failed: int = 0
-    status: str = "ok"
+    status: RunStatus = RunStatus.OK
     error: str | None = None
-    filtered: dict[str, int] = field(default_factory=dict)
+    filtered: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    restarted: list[str] = field(default_factory=list)
+
+    def account_for(self, page: Page[Any]) -> None:
+        self.filtered.update(page.filtered)
+        self.skipped.update(page.skipped)
 
 
 class SyncStopped(Exception):
@@ -101,178 +93,156 @@ def _current(session: Session, account_id: int) -> Account:
     even while a long backfill runs, and nothing is written for an account that is gone.
     """
     account = session.get(Account, account_id)
-    if account is None or account.status != AccountStatus.ACTIVE.value:
+    if account is None or account.status != AccountStatus.ACTIVE:
         raise SyncStopped(f"account {account_id} is no longer connected")
     return account
 
 
-def _known_ids(session: Session, user_id: int, ids: list[str]) -> set[str]:
-    if not ids:
-        return set()
-    return set(
-        session.scalars(
-            select(Message.provider_id).where(
-                Message.user_id == user_id, Message.provider_id.in_(ids)
+def _cursor_row(session: Session, account_id: int, kind: StreamKind, stream: str) -> SyncCursor:
+    row = session.get(SyncCursor, (account_id, kind.value, stream))
+    if row is None:
+        row = SyncCursor(account_id=account_id, kind=kind.value, stream=stream, caught_up=False)
+        session.add(row)
+    return row
+
+
+@dataclass
+class _Stream:
+    """One stream being read in this run."""
+
+    factory: sessionmaker[Session]
+    account_id: int
+    user_id: int
+    kind: StreamKind
+    name: str
+    clock: Clock
+    summary: SyncSummary
+
+    def cursor(self) -> str | None:
+        with self.factory() as session:
+            row = session.get(SyncCursor, (self.account_id, self.kind.value, self.name))
+            return row.cursor if row is not None else None
+
+    def save(self, session: Session, page: Page[Any] | None) -> None:
+        """Move the cursor (None: start over) in the caller's transaction."""
+        row = _cursor_row(session, self.account_id, self.kind, self.name)
+        row.cursor = page.cursor if page is not None else None
+        row.caught_up = page.caught_up if page is not None else False
+        row.updated_at = self.clock()
+
+    def restart(self) -> None:
+        with unit_of_work(self.factory) as uow:
+            _current(uow.session, self.account_id)
+            self.save(uow.session, None)
+        self.summary.restarted.append(f"{self.kind.value}:{self.name}")
+        self.summary.filtered[CURSOR_EXPIRED] += 1
+
+
+def _known_ids(factory: sessionmaker[Session], user_id: int) -> Callable[[Sequence[str]], set[str]]:
+    def known(ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        with factory() as session:
+            return set(
+                session.scalars(
+                    select(Message.provider_id).where(
+                        Message.user_id == user_id, Message.provider_id.in_(list(ids))
+                    )
+                )
             )
-        )
-    )
+
+    return known
 
 
-def _store_page(
-    factory: sessionmaker[Session],
-    account_id: int,
-    summary: SyncSummary,
-    records: list[MailMessage | Unreadable],
-    advance: Callable[[Account], None],
-) -> None:
-    messages = [r for r in records if isinstance(r, MailMessage)]
-    bad = [r for r in records if isinstance(r, Unreadable)]
-    with unit_of_work(factory) as uow:
-        account = _current(uow.session, account_id)
-        counts = store_messages(uow.session, account.user_id, None, messages, account.id)
-        store_dead_letters(uow.session, account.user_id, None, bad)
-        advance(account)  # the cursor moves in the same transaction as the rows it covers
-        summary.seen += counts.seen + len(bad)
+def _read_mail(stream: _Stream, source: MailSource, since: datetime) -> None:
+    known = _known_ids(stream.factory, stream.user_id)
+    cursor, restarts = stream.cursor(), 0
+    while True:
+        try:
+            page = source.read(stream.name, cursor, since=since, known=known)
+        except CursorExpired:
+            if restarts >= _MAX_RESTARTS:
+                raise
+            restarts += 1
+            stream.restart()
+            cursor = None
+            continue
+        messages = [r for r in page.records if isinstance(r, MailMessage)]
+        bad = [r for r in page.records if isinstance(r, Unreadable)]
+        with unit_of_work(stream.factory) as uow:
+            account = _current(uow.session, stream.account_id)
+            counts = store_messages(uow.session, account.user_id, None, messages, account.id)
+            store_dead_letters(uow.session, account.user_id, None, bad)
+            stream.save(uow.session, page)  # in the same transaction as the rows it covers
+        summary = stream.summary
+        summary.seen += counts.seen + len(bad) + sum(page.filtered.values())
+        summary.seen += sum(page.skipped.values())
         summary.imported += counts.imported
         summary.failed += len(bad)
+        summary.account_for(page)
+        if not page.more:
+            return
+        cursor = page.cursor
 
 
-def _backfill(
-    factory: sessionmaker[Session], account_id: int, mail: MailSource, summary: SyncSummary
-) -> None:
-    with unit_of_work(factory) as uow:
-        account = _current(uow.session, account_id)
-        phase, token, since = account.backfill_phase, account.backfill_page_token, account.since
-        history_id, user_id = account.backfill_history_id, account.user_id
-    if history_id is None:
-        _, history_id = mail.profile()  # incremental sync resumes from here
-        with unit_of_work(factory) as uow:
-            stored = _current(uow.session, account_id)
-            stored.backfill_history_id = history_id
-    while phase != "done":
-        page = mail.list_page(label=_PHASE_LABEL[phase], page_token=token)
-        ids = [mid for mid, _ in page.ids]
-        with factory() as session:
-            known = _known_ids(session, user_id, ids)
-        fresh = [mid for mid in ids if mid not in known]
-        records = mail.get_messages(fresh)
-        dated = [r.sent_at for r in records if isinstance(r, MailMessage) and r.sent_at]
-        # Newest first: once a page reaches back past the window, the phase is complete.
-        past_window = bool(dated) and min(dated) < since
-        records = [
-            r
-            for r in records
-            if not (isinstance(r, MailMessage) and r.sent_at and r.sent_at < since)
-        ]
-        finished = page.next_page_token is None or past_window
-        next_phase = _PHASES[_PHASES.index(phase) + 1] if finished else phase
-        next_token = None if finished else page.next_page_token
-
-        def advance(
-            account: Account, next_phase: str = next_phase, next_token: str | None = next_token
-        ) -> None:
-            account.backfill_phase, account.backfill_page_token = next_phase, next_token
-            if next_phase == "done":
-                account.mail_cursor = account.backfill_history_id
-
-        _store_page(factory, account_id, summary, records, advance)
-        phase, token = next_phase, next_token
+def _read_calendar(stream: _Stream, source: CalendarSource, since: datetime) -> None:
+    cursor, restarts = stream.cursor(), 0
+    seen: set[str] = set()  # within one read, the first copy of an occurrence wins
+    while True:
+        try:
+            page = source.read(stream.name, cursor, since=since)
+        except CursorExpired:
+            if restarts >= _MAX_RESTARTS:
+                raise
+            restarts += 1
+            stream.restart()
+            cursor, seen = None, set()
+            continue
+        events = [r for r in page.records if isinstance(r, CalendarEvent)]
+        bad = [r for r in page.records if isinstance(r, Unreadable)]
+        with unit_of_work(stream.factory) as uow:
+            account = _current(uow.session, stream.account_id)
+            counts = store_events(uow.session, account.user_id, None, events, seen, account.id)
+            store_dead_letters(uow.session, account.user_id, None, bad)
+            stream.save(uow.session, page)
+        summary = stream.summary
+        summary.events_seen += counts.seen
+        summary.events_imported += counts.imported
+        summary.failed += len(bad)
+        summary.account_for(page)
+        if not page.more:
+            return
+        cursor = page.cursor
 
 
-def _incremental(
+def _read_all(
     factory: sessionmaker[Session],
     account_id: int,
-    mail: MailSource,
-    cursor: str,
+    sources: AccountSources,
     summary: SyncSummary,
-) -> None:
-    token: str | None = None
-    with factory() as session:
-        account = _current(session, account_id)
-        user_id = account.user_id
-    while True:
-        page = mail.history_page(cursor, token)
-        with factory() as session:
-            known = _known_ids(session, user_id, list(page.added))
-        records = mail.get_messages([mid for mid in page.added if mid not in known])
-        last = page.next_page_token is None
-
-        def advance(account: Account, last: bool = last, history_id: str = page.history_id) -> None:
-            if last:
-                account.mail_cursor = history_id
-
-        _store_page(factory, account_id, summary, records, advance)
-        if last:
-            return
-        token = page.next_page_token
-
-
-def _restart_backfill(factory: sessionmaker[Session], account_id: int) -> None:
-    with unit_of_work(factory) as uow:
-        account = _current(uow.session, account_id)
-        account.mail_cursor = None
-        account.backfill_phase, account.backfill_page_token = "sent", None
-        account.backfill_history_id = None
-
-
-def _sync_mail(
-    factory: sessionmaker[Session], account_id: int, mail: MailSource, summary: SyncSummary
+    clock: Clock,
 ) -> None:
     with factory() as session:
         account = _current(session, account_id)
-        cursor = account.mail_cursor
-    if cursor is not None:
-        try:
-            _incremental(factory, account_id, mail, cursor, summary)
-            return
-        except CursorExpired:
-            # Gmail forgot the history: a full resync, never a silent skip.
-            _restart_backfill(factory, account_id)
-    _backfill(factory, account_id, mail, summary)
-
-
-def _sync_calendars(
-    factory: sessionmaker[Session], account_id: int, cal: CalendarSource, summary: SyncSummary
-) -> None:
-    with factory() as session:
-        account = _current(session, account_id)
-        cursors: dict[str, str] = json.loads(account.calendar_cursor or "{}")
         since, user_id = account.since, account.user_id
-    for calendar_id in cal.calendars():
-        sync_token = cursors.get(calendar_id)
-        page_token: str | None = None
-        seen: set[str] = set()
-        while True:
-            try:
-                page = cal.page(
-                    calendar_id, sync_token=sync_token, page_token=page_token, time_min=since
-                )
-            except CursorExpired:
-                sync_token, page_token, seen = None, None, set()
-                continue
-            with unit_of_work(factory) as uow:
-                counts = store_events(
-                    uow.session, user_id, None, list(page.events), seen, account_id
-                )
-                summary.events_seen += counts.seen
-                summary.events_imported += counts.imported
-                account = _current(uow.session, account_id)
-                if page.next_sync_token:
-                    stored = json.loads(account.calendar_cursor or "{}")
-                    stored[calendar_id] = page.next_sync_token
-                    account.calendar_cursor = json.dumps(stored, sort_keys=True)
-            if page.next_page_token is None:
-                break
-            page_token = page.next_page_token
+
+    def stream(kind: StreamKind, name: str) -> _Stream:
+        return _Stream(factory, account_id, user_id, kind, name, clock, summary)
+
+    # Mail first: it defines relationships, so the queue is useful before calendars are in.
+    for name in sources.mail.streams():
+        _read_mail(stream(StreamKind.MAIL, name), sources.mail, since)
+    for name in sources.calendar.streams():
+        _read_calendar(stream(StreamKind.CALENDAR, name), sources.calendar, since)
 
 
 def sync_account(
     factory: sessionmaker[Session],
     account_id: int,
-    open_sources: Callable[[Account, dict[str, Any]], Sources],
+    open_sources: OpenSources,
     cipher: TokenCipher,
     sink: JobSink,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = system_clock,
 ) -> SyncSummary:
     """Bring one account up to date; the run's ledger is written whatever happens.
 
@@ -284,28 +254,38 @@ def sync_account(
     summary = SyncSummary()
     with unit_of_work(factory) as uow:
         account = uow.session.get(Account, account_id)
-        if account is None or account.status != AccountStatus.ACTIVE.value:
-            summary.status = "skipped"
+        if account is None or account.status != AccountStatus.ACTIVE:
+            summary.status = RunStatus.SKIPPED
             return summary
         tokens = cipher.open(account.token_ciphertext)
-        run = SyncRun(account_id=account_id, started_at=now())
+        run = SyncRun(account_id=account_id, started_at=clock(), status=RunStatus.RUNNING)
         uow.session.add(run)
         uow.session.flush()
         summary.run_id = run.id
         sources = open_sources(account, tokens)
     try:
-        _sync_mail(factory, account_id, sources.mail, summary)
-        _sync_calendars(factory, account_id, sources.calendar, summary)
+        _read_all(factory, account_id, sources, summary, clock)
+        if summary.skipped:
+            summary.status = RunStatus.PARTIAL
     except SyncStopped:
-        summary.status = "stopped"
+        summary.status = RunStatus.STOPPED
+    except AuthExpired as exc:
+        summary.status, summary.error = RunStatus.AUTH_EXPIRED, str(exc)
+        raise
+    except RateLimited as exc:
+        summary.status, summary.error = RunStatus.RATE_LIMITED, str(exc)
+        raise
+    except ProviderUnavailable as exc:
+        summary.status, summary.error = RunStatus.UNAVAILABLE, str(exc)
+        raise
     except BaseException as exc:
         # Recorded, then raised: a run cut short by anything (a provider error, a lost lease,
         # the worker's time limit) is never written down as a success.
-        summary.status, summary.error = type(exc).__name__, str(exc)
+        summary.status, summary.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
         raise
     finally:
         sources.close()
-        _finish(factory, account_id, summary, sources, cipher, tokens, now, sink)
+        _finish(factory, account_id, summary, sources, cipher, tokens, clock, sink)
     return summary
 
 
@@ -313,10 +293,10 @@ def _finish(
     factory: sessionmaker[Session],
     account_id: int,
     summary: SyncSummary,
-    sources: Sources,
+    sources: AccountSources,
     cipher: TokenCipher,
     tokens: dict[str, Any],
-    now: Callable[[], datetime],
+    clock: Clock,
     sink: JobSink,
 ) -> None:
     with unit_of_work(factory, sink) as uow:
@@ -324,23 +304,29 @@ def _finish(
         run = uow.session.get(SyncRun, summary.run_id)
         if account is None or run is None:
             return  # deleted meanwhile, with its ledger: nothing left to record
-        moment = now()
+        moment = clock()
         account.last_sync_at = moment
         # Disconnected meanwhile: its status and its wiped tokens are the user's decision
-        if account.status == AccountStatus.ACTIVE.value:
+        if account.status == AccountStatus.ACTIVE:
             refreshed = sources.current_tokens()
             if refreshed != tokens:
                 account.token_ciphertext = cipher.seal(refreshed)
-            if summary.status == "ok":
+            if summary.status is RunStatus.OK:
                 account.last_success_at = moment
-            if summary.status == AuthExpired.__name__:
-                account.status = AccountStatus.RECONNECT_NEEDED.value
+            if summary.status is RunStatus.AUTH_EXPIRED:
+                account.status = AccountStatus.RECONNECT_NEEDED
                 account.status_reason = summary.error
         run.finished_at = moment
         run.status = summary.status
         run.seen, run.imported, run.failed = summary.seen, summary.imported, summary.failed
         run.events_seen, run.events_imported = summary.events_seen, summary.events_imported
+        run.filtered = _ledger(summary.filtered)
+        run.skipped = _ledger(summary.skipped)
         run.error = summary.error
         _, owner_changed = settle_owner(uow.session, account.user_id, known=[account.email])
         if summary.imported or summary.events_imported or owner_changed:
             uow.jobs.enqueue(DERIVE_ACTOR, user_id=account.user_id)
+
+
+def _ledger(counts: Counter[str]) -> str | None:
+    return json.dumps(dict(sorted(counts.items()))) if counts else None

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "UTCDateTime", "make_engine", "make_session_factory", "migrate"]
+__all__ = [
+    "Base",
+    "EnumText",
+    "UTCDateTime",
+    "make_engine",
+    "make_session_factory",
+    "migrate",
+]
+
+E = TypeVar("E", bound=StrEnum)
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,6 +57,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EnumText(TypeDecorator[E], Generic[E]):
+    """A StrEnum stored as its plain value in a VARCHAR (no database enum type to migrate).
+
+    Rows read back as members of the enum, so a state is always one of the named ones; a
+    value outside the enum on either side is refused (a bug, or a database from the future).
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 class Base(DeclarativeBase):
@@ -91,6 +122,15 @@ def _alembic_config(engine: Engine) -> Config:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration; Alembic is the only source of the schema."""
-    command.upgrade(_alembic_config(engine), "head")
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the newest by default), up or down as needed; Alembic
+    is the only source of the schema."""
+    config = _alembic_config(engine)
+    with engine.connect() as connection:
+        from alembic.migration import MigrationContext
+
+        current = MigrationContext.configure(connection).get_current_revision()
+    if revision != "head" and current is not None and current > revision:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)

@@ -1,6 +1,13 @@
 """Typed SQLAlchemy models, one module per domain; imported here so Alembic sees them all."""
 
-from keepwarm.services.models.accounts import Account, AccountStatus, SyncRun
+from keepwarm.services.models.accounts import (
+    Account,
+    AccountStatus,
+    RunStatus,
+    StreamKind,
+    SyncCursor,
+    SyncRun,
+)
 from keepwarm.services.models.calendar import Event, EventAttendee
 from keepwarm.services.models.contacts import Interaction, InteractionKind, Person, PersonAddress
 from keepwarm.services.models.deliveries import Delivery, DeliveryKind, DeliveryStatus
@@ -33,6 +40,9 @@ __all__ = [
     "OwnerAddress",
     "Person",
     "PersonAddress",
+    "RunStatus",
+    "StreamKind",
+    "SyncCursor",
     "SyncRun",
     "UsedLink",
     "User",

@@ -153,11 +153,18 @@ def test_raw_latin1_and_raw_utf8_headers() -> None:
 def test_impossible_and_unparseable_dates() -> None:
     plain = MIME / "ruby-mail" / "emails" / "plain_emails"
     future = message(plain / "raw_email_bad_time.eml")
-    assert future.sent_at is None
-    assert future.problems == ("impossible date: Mon, 30 Jun 3609 15:33:50 +0600",)
+    # The Date says the year 3609; the receiving server's own line says when it arrived.
+    assert future.sent_at == future.received_at == datetime(2008, 6, 30, 9, 34, tzinfo=UTC)
+    assert future.problems == (
+        "impossible date: Mon, 30 Jun 3609 15:33:50 +0600",
+        "no usable Date: the receipt time is used",
+    )
     garbled = message(plain / "raw_email_with_bad_date.eml")
-    assert garbled.sent_at is None
-    assert garbled.problems == ("unparseable date: Pn, 29 paX 2007 21:13:00 +0100",)
+    assert garbled.sent_at == garbled.received_at == datetime(2007, 11, 5, 9, 17, 37, tzinfo=UTC)
+    assert garbled.problems == (
+        "unparseable date: Pn, 29 paX 2007 21:13:00 +0100",
+        "no usable Date: the receipt time is used",
+    )
 
 
 def test_messages_without_addresses_are_unreadable() -> None:

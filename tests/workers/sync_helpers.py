@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session
 from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.db import make_engine
-from keepwarm.services.models import Account, Message, SyncRun
+from keepwarm.services.models import Account, Message, StreamKind, SyncCursor, SyncRun
 from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
 from tests.shifted import python_command
 from tests.workers.cli_helpers import REPO, run_cli, run_json, settings_env
 
 T = TypeVar("T")
 ENRON = TEST_DATA / "enron" / "delainey-d"
+# Mail whose Date and receipt time disagree (delayed, resent, forged): Gmail lists by receipt.
+RECEIPT = TEST_DATA / "receipt" / "delainey-receipt-times.mbox"
+MAILBOX = (ENRON, RECEIPT)
 QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
 GETS = "gmail.users.messages.get"
 
@@ -44,7 +47,7 @@ def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:
 
 @dataclass(frozen=True)
 class CleanRun:
-    """What a fault-free sync of ENRON leaves behind."""
+    """What a fault-free sync of MAILBOX leaves behind."""
 
     answers: dict[tuple[str, ...], Any]
     messages: int
@@ -52,9 +55,9 @@ class CleanRun:
 
 
 def clean_run(home: Path) -> CleanRun:
-    """Connect and sync ENRON with nothing going wrong (embedded), and record the outcome."""
+    """Connect and sync MAILBOX with nothing going wrong (embedded), and record the outcome."""
     settings = keyed(Settings(home=home, database_url=None, redis_url=None))
-    with GoogleSandbox([ENRON]) as box:
+    with GoogleSandbox(list(MAILBOX)) as box:
         connect(settings, box)
         gets = box.call_counts()[GETS]
     return CleanRun(
@@ -125,6 +128,16 @@ class Store:
         """The first connected account as it stands now (detached)."""
         with Session(self.engine, expire_on_commit=False) as session:
             return session.scalar(select(Account).order_by(Account.id).limit(1))
+
+    def mail_caught_up(self) -> bool:
+        """Every mail stream of the first account has been read in full (backfill done)."""
+        with self.engine.connect() as c:
+            flags = list(
+                c.scalars(
+                    select(SyncCursor.caught_up).where(SyncCursor.kind == StreamKind.MAIL.value)
+                )
+            )
+        return bool(flags) and all(flags)
 
     def run_statuses(self) -> list[str]:
         """The status of every sync run in the ledger, oldest first."""

@@ -185,7 +185,7 @@ def test_disconnecting_while_a_sync_runs_stops_it_cleanly(
             # The user's decision stands: not "reconnect needed", tokens not written back
             [account] = run_json(settings, "accounts")
             assert account["status"] == "disconnected"
-            assert account["last_run"]["status"] in {"stopped", "AuthExpired"}
+            assert account["last_run"]["status"] in {"stopped", "auth_expired"}
             stored = db.account()
             assert stored is not None and stored.token_ciphertext == ""
         calls = _calls(sandbox)

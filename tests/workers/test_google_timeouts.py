@@ -23,7 +23,7 @@ from keepwarm.services.runtime import build_runtime
 from keepwarm.workers.actors import SYNC_ACCOUNT
 from keepwarm.workers.broker import background
 from tests.workers.cli_helpers import run_json
-from tests.workers.sync_helpers import ENRON, QUERIES, connect, keyed
+from tests.workers.sync_helpers import MAILBOX, QUERIES, connect, keyed
 
 TIMEOUT = 1.0  # long enough for any sandbox answer, short for a test
 STALL = 60.0  # how long the sandbox sits on a stalled request (it is woken when stopped)
@@ -39,7 +39,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Any
     settings = keyed(
         Settings(home=tmp_path_factory.mktemp("clean"), database_url=None, redis_url=None)
     )
-    with GoogleSandbox([ENRON]) as box:
+    with GoogleSandbox(list(MAILBOX)) as box:
         connect(settings, box)
     return answers(settings)
 
@@ -64,7 +64,7 @@ def test_calls_that_hang_past_the_timeout_are_retried_to_the_clean_state(
     any_settings: Settings, tmp_path: Path, clean: dict[tuple[str, ...], Any]
 ) -> None:
     settings = keyed(any_settings)
-    with GoogleSandbox([ENRON]) as box:
+    with GoogleSandbox(list(MAILBOX)) as box:
         connect(settings, box, "--no-sync")
         # Given a Gmail batch and a Calendar call that the server sits on far past the timeout
         box.delay(STALL, count=1, path_prefix="/batch")
@@ -75,7 +75,7 @@ def test_calls_that_hang_past_the_timeout_are_retried_to_the_clean_state(
         # retried (a slow machine may time out more often; the outcome must not change)
         assert box.pending_faults() == []
         assert statuses[-1] == "ok" and len(statuses) >= 3
-        assert set(statuses[:-1]) == {"ProviderUnavailable"}
+        assert set(statuses[:-1]) == {"unavailable"}
     # And the end state is the fault-free one: nothing lost, nothing doubled
     assert answers(settings) == clean
     [account] = run_json(settings, "accounts")

@@ -19,8 +19,8 @@ from keepwarm.connectors.sandbox.google import GoogleSandbox
 from tests.conftest import production_settings
 from tests.workers.cli_helpers import run_cli
 from tests.workers.sync_helpers import (
-    ENRON,
     GETS,
+    MAILBOX,
     CleanRun,
     Store,
     assert_same_as_clean,
@@ -43,7 +43,7 @@ def _caught_up(db: Store) -> bool:
     account = db.account()
     return (
         account is not None
-        and account.mail_cursor is not None
+        and db.mail_caught_up()
         and account.last_success_at is not None
         and account.last_sync_at == account.last_success_at
         and db.underived() == 0
@@ -65,7 +65,7 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
     pg_url: str, redis_url: tuple[str, str], tmp_path: Path, clean_google_run: CleanRun
 ) -> None:
     settings = production_settings(tmp_path / "home", pg_url, *redis_url)
-    with GoogleSandbox([ENRON]) as sandbox, store(settings) as db:
+    with GoogleSandbox(list(MAILBOX)) as sandbox, store(settings) as db:
         connect(settings, sandbox, "--no-sync")
         # Every batch of message reads takes a second, so the backfill's pages land one by one
         sandbox.delay(1.0, count=50, path_prefix="/batch")
@@ -83,7 +83,7 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
                 first.wait()
         at_kill = db.messages()
         account = db.account()
-        assert account is not None and account.mail_cursor is None, "killed after the backfill"
+        assert account is not None and not db.mail_caught_up(), "killed after the backfill"
         assert 0 < at_kill < clean_google_run.messages
         assert db.run_statuses() == ["running"]  # the dead worker never finished its run
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-import time
 import webbrowser
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
-from urllib.error import HTTPError
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from keepwarm.connectors.errors import ConnectorError, ProviderUnavailable, RateLimited
-from keepwarm.connectors.google import GmailReader
+from keepwarm.connectors.errors import ConnectorError, ConsentRefused, ProviderUnavailable
 from keepwarm.services.accounts import connected as accounts
+from keepwarm.services.accounts.connect import (
+    Connected,
+    begin_connect,
+    default_since,
+    disconnect,
+    finish_connect,
+)
 from keepwarm.services.accounts.users import ensure_user
-from keepwarm.services.core.jobs import Job, unit_of_work
+from keepwarm.services.core.jobs import Job
 from keepwarm.services.models import Account, AccountStatus
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.actors import SYNC_ACCOUNT, Queue
@@ -28,65 +31,39 @@ from keepwarm.workers.broker import background, enqueue_only
 from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
 from keepwarm.workers.cli.loopback import LoopbackReceiver, follow_consent
 
-__all__ = ["connect_google", "sync_and_wait"]
+__all__ = ["connect_account", "sync_and_wait"]
 
 
-def connect_google(runtime: Runtime, sandbox: str | None, since: datetime) -> int:
-    """Run the consent (by itself against a sandbox), store the grant; return the account id."""
-    cipher = runtime.cipher()
-    client = runtime.google_client(sandbox)
+def connect_account(
+    runtime: Runtime, provider: str, sandbox: str | None, since: datetime
+) -> Connected:
+    """Run the consent through a loopback redirect (by itself against a sandbox)."""
     receiver = LoopbackReceiver()
     try:
-        url, flow = client.consent(receiver.redirect_uri)
+        request = begin_connect(runtime, provider, receiver.redirect_uri, sandbox=sandbox)
         if sandbox:
-            follow_consent(url)
+            follow_consent(request.url)
         else:
-            console.print("Open this page to let keepwarm read your mail headers and calendar:")
-            console.print(url, markup=False, highlight=False, soft_wrap=True)
-            webbrowser.open(url)
+            label = runtime.providers.get(provider).label
+            console.print(
+                f"Open this page to let keepwarm read your {label} mail headers and calendar:"
+            )
+            console.print(request.url, markup=False, highlight=False, soft_wrap=True)
+            webbrowser.open(request.url)
         params = receiver.wait(timeout=300)
     finally:
         receiver.close()
     if params is None:
-        raise UsageError("connect: no answer from Google within 5 minutes")
-    if "error" in params or "code" not in params:
-        raise UsageError(f"connect: Google said {params.get('error', 'no code')}")
-    tokens = client.finish(flow, params["code"])
-    reader = GmailReader(client.credentials(tokens), api_base=sandbox)
+        raise UsageError("connect: no answer from the provider within 5 minutes")
+    with runtime.session_factory() as session:
+        user_id = ensure_user(session).id
+        session.commit()
     try:
-        email = _with_patience(lambda: reader.profile()[0])
-    finally:
-        reader.close()
-    with unit_of_work(runtime.session_factory) as uow:
-        user_id = ensure_user(uow.session).id
-        account = accounts.save_account(
-            uow.session,
-            user_id,
-            provider="google",
-            email=email.lower(),
-            tokens=tokens.to_json(),
-            scopes=tokens.scopes,
-            cipher=cipher,
-            since=since,
-            api_base=sandbox,
+        return finish_connect(
+            runtime, user_id, provider, request, params, since=since, sandbox=sandbox
         )
-        return account.id
-
-
-def _with_patience(call: Callable[[], str], tries: int = 8) -> str:
-    """A call made while a person waits: a rate limit or a transient failure is waited out."""
-    for attempt in range(tries):
-        try:
-            return call()
-        except RateLimited as exc:
-            if attempt == tries - 1:
-                raise
-            time.sleep(exc.retry_after)
-        except ProviderUnavailable:
-            if attempt == tries - 1:
-                raise
-            time.sleep(2**attempt)
-    raise AssertionError("unreachable")
+    except ConsentRefused as exc:
+        raise UsageError(f"connect: {exc}") from None
 
 
 def sync_and_wait(runtime: Runtime) -> None:
@@ -140,13 +117,13 @@ def print_accounts(runtime: Runtime, as_json: bool = False) -> None:
 
 @app.command("connect")
 def connect_command(
-    provider: Annotated[str, typer.Argument(help="google")],
+    provider: Annotated[str, typer.Argument(help="the provider: google")],
     sandbox: Annotated[
         str | None,
         typer.Option(
             "--sandbox",
             metavar="URL",
-            help="a local Google sandbox (`keepwarm sandbox google`); consents by itself",
+            help="a local provider sandbox (`keepwarm sandbox PROVIDER`); consents by itself",
         ),
     ] = None,
     since: Annotated[
@@ -157,16 +134,15 @@ def connect_command(
     ] = None,
     no_sync: Annotated[bool, typer.Option("--no-sync", help="connect only; sync later")] = False,
 ) -> None:
-    """Connect a Google account once (OAuth): mail headers and calendar, read-only."""
-    if provider != "google":
-        raise UsageError(f"connect: unknown provider {provider!r} (supported: google)")
+    """Connect a mail and calendar account once (OAuth): headers and events, read-only."""
     with open_runtime() as runtime:
+        runtime.providers.get(provider)  # an unknown provider fails before any consent
         start = (
             parse_as_of(since, "--since") - timedelta(days=1) + timedelta(microseconds=1)
             if since
-            else datetime.now(UTC) - timedelta(days=365.25 * runtime.settings.backfill_years)
+            else default_since(runtime)
         )
-        connect_google(runtime, sandbox, start)
+        connect_account(runtime, provider, sandbox, start)
         if not no_sync:
             sync_and_wait(runtime)
         print_accounts(runtime)
@@ -199,19 +175,6 @@ def sync_command(
         console.print("sync queued for every account; `keepwarm accounts` shows progress")
 
 
-def _revoke(runtime: Runtime, api_base: str | None, token: str) -> None:
-    """Revoke the grant at Google; raises ProviderUnavailable when Google cannot be reached."""
-    try:
-        runtime.google_client(api_base).revoke(token)
-    except ProviderUnavailable as exc:
-        # GoogleClient.revoke reports every failure as "unreachable", but Google's 400
-        # (invalid_token) means the grant is already revoked or expired: what disconnecting
-        # wants, e.g. for an account that waits for a reconnect.
-        if isinstance(exc.__cause__, HTTPError) and exc.__cause__.code == 400:
-            return
-        raise
-
-
 @app.command("disconnect")
 def disconnect_command(
     email: Annotated[str, typer.Argument(metavar="EMAIL", help="the account's address")],
@@ -226,32 +189,26 @@ def disconnect_command(
     them, and the people only it knew.
     """
     with open_runtime() as runtime:
-        cipher = runtime.cipher()
-        with unit_of_work(runtime.session_factory) as uow:
-            account = accounts.find_account(uow.session, ensure_user(uow.session).id, email)
-            token = accounts.stop_syncing(uow.session, account, cipher)
-            account_id, api_base, address = account.id, account.api_base, account.email
-        if token is not None:
-            try:
-                _revoke(runtime, api_base, token)
-            except ProviderUnavailable as exc:
-                # The tokens are kept (the account no longer syncs), so running the command
-                # again can still revoke them; nothing is purged before that.
-                sys.stderr.write(
-                    f"keepwarm: disconnect: {address} no longer syncs, but its access could not "
-                    f"be revoked ({exc}); run `keepwarm disconnect {address}` again\n"
-                )
-                raise typer.Exit(1) from None
-            with unit_of_work(runtime.session_factory) as uow:
-                accounts.forget_tokens(uow.session, account_id)
-        if not purge:
+        with runtime.session_factory() as session:
+            user_id = ensure_user(session).id
+            session.commit()
+        try:
+            done = disconnect(runtime, user_id, email, purge=purge)
+        except ProviderUnavailable as exc:
+            # The tokens are kept (the account no longer syncs), so running the command again
+            # can still revoke them; nothing is purged before that.
+            sys.stderr.write(
+                f"keepwarm: disconnect: {email} no longer syncs, but its access could not be "
+                f"revoked ({exc}); run `keepwarm disconnect {email}` again\n"
+            )
+            raise typer.Exit(1) from None
+        if done.purged is None:
             console.print(
-                f"{address}: disconnected, access revoked; its data stays (--purge deletes it)"
+                f"{done.email}: disconnected, access revoked; its data stays (--purge deletes it)"
             )
             return
-        with unit_of_work(runtime.session_factory) as uow:
-            gone = accounts.purge_account(uow.session, account_id)
+        gone = done.purged
         console.print(
-            f"{address}: disconnected and deleted with {gone.messages} messages, "
+            f"{done.email}: disconnected and deleted with {gone.messages} messages, "
             f"{gone.events} events and {gone.people} people only it knew"
         )

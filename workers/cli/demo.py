@@ -17,7 +17,7 @@ from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.demo import DEMO_CALENDAR, SAMPLE_MAILBOX
 from keepwarm.services.reconnect import views
 from keepwarm.services.runtime import Runtime
-from keepwarm.workers.cli.accounts import connect_google, print_accounts, sync_and_wait
+from keepwarm.workers.cli.accounts import connect_account, print_accounts, sync_and_wait
 from keepwarm.workers.cli.app import (
     app,
     console,
@@ -132,7 +132,7 @@ def _connected_demo(runtime: Runtime) -> None:
         console.print(
             f"  connecting through OAuth (PKCE, read-only scopes) at {sandbox.url}", highlight=False
         )
-        connect_google(runtime, sandbox.url, datetime(1999, 1, 1, tzinfo=UTC))
+        connect_account(runtime, "google", sandbox.url, datetime(1999, 1, 1, tzinfo=UTC))
         console.print("  syncing: sent mail first, then the rest, with the background worker")
         started = time.perf_counter()
         sync_and_wait(runtime)

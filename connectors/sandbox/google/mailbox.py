@@ -170,8 +170,14 @@ class Mailbox:
         return labels
 
     def _internal_date(self, seed: SeedMessage) -> int:
-        """The Date header, as `messages.insert` with internalDateSource=dateHeader takes it;
-        the time of arrival when there is no usable one."""
+        """When Google accepted the message. For mail that came by SMTP that is its topmost
+        `Received:` line (or an mbox envelope line), which the parser reads as `received_at`:
+        forwarded, delayed and forged mail have a `Date` that disagrees with it, and Gmail
+        lists by this time, not by `Date`. Mail without one was imported as
+        `messages.insert` with internalDateSource=dateHeader takes it: by its Date header; and
+        failing that, the time of arrival."""
+        if seed.record.received_at is not None:
+            return int(seed.record.received_at.timestamp() * 1000)
         if seed.record.sent_at is not None:
             return int(seed.record.sent_at.timestamp() * 1000)
         raw = _header(seed, "date")

@@ -1,0 +1,111 @@
+"""Google as a provider of the sync seam: consent through GoogleClient, Gmail and Calendar
+sources through the readers, every call paid from the caller's quota."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from keepwarm.connectors.base import AccountSources, ConsentRequest, Grant, ProviderAuth, Spend
+from keepwarm.connectors.errors import ProviderUnavailable, RateLimited
+from keepwarm.connectors.google.auth import GoogleClient, GoogleEndpoints, GrantedTokens
+from keepwarm.connectors.google.calendar import CalendarReader
+from keepwarm.connectors.google.calendar_source import GoogleCalendarSource
+from keepwarm.connectors.google.gmail import GmailReader
+from keepwarm.connectors.google.mail_source import GmailSource
+from keepwarm.connectors.google.translate import HTTP_TIMEOUT
+
+__all__ = ["GoogleProvider"]
+
+
+class _GoogleAuth:
+    """connectors.base.ProviderAuth for Google."""
+
+    def __init__(self, client: GoogleClient, timeout: float) -> None:
+        self._client = client
+        self._timeout = timeout
+
+    def begin_consent(self, redirect_uri: str, login_hint: str | None = None) -> ConsentRequest:
+        url, state, verifier = self._client.consent(redirect_uri, login_hint)
+        return ConsentRequest(url, state, verifier, redirect_uri)
+
+    def finish_consent(self, request: ConsentRequest, params: Mapping[str, str]) -> Grant:
+        tokens = self._client.finish(
+            request.redirect_uri, request.state, request.verifier, dict(params)
+        )
+        reader = GmailReader(
+            self._client.credentials(tokens),
+            api_base=self._client.endpoints.api_base,
+            timeout=self._timeout,
+        )
+        try:
+            # The mailbox's own address: the account is that mailbox, whatever the login.
+            email = _waiting_out(lambda: reader.profile()[0])
+        finally:
+            reader.close()
+        return Grant(email.lower(), tokens.to_json(), tokens.scopes)
+
+    def revoke(self, tokens: Mapping[str, Any]) -> None:
+        # Revoking the refresh token ends the whole grant, its access tokens included.
+        token = str(tokens.get("refresh_token") or tokens.get("access_token") or "")
+        if token:
+            self._client.revoke(token)
+
+
+def _waiting_out(call: Callable[[], str], tries: int = 8) -> str:
+    """A call made while a person waits: a rate limit or a transient failure is waited out."""
+    for attempt in range(tries):
+        try:
+            return call()
+        except RateLimited as exc:
+            if attempt == tries - 1:
+                raise
+            time.sleep(exc.retry_after)
+        except ProviderUnavailable:
+            if attempt == tries - 1:
+                raise
+            time.sleep(2**attempt)
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class GoogleProvider:
+    """Gmail and Google Calendar (connectors.base.Provider), with the operator's OAuth client."""
+
+    client_id: str
+    client_secret: str
+    timeout: float = HTTP_TIMEOUT
+    name: str = "google"
+    label: str = "Google"
+
+    def client(self, api_base: str | None) -> GoogleClient:
+        endpoints = GoogleEndpoints.for_base(api_base) if api_base else GoogleEndpoints()
+        return GoogleClient(self.client_id, self.client_secret, endpoints)
+
+    def auth(self, api_base: str | None) -> ProviderAuth:
+        return _GoogleAuth(self.client(api_base), self.timeout)
+
+    def open_sources(
+        self, email: str, api_base: str | None, tokens: dict[str, Any], spend: Spend
+    ) -> AccountSources:
+        client = self.client(api_base)
+        creds = client.credentials(GrantedTokens.from_json(tokens))
+        mail = GmailReader(
+            creds, api_base=api_base, timeout=self.timeout, spend=lambda n: spend("mail", n)
+        )
+        calendar = CalendarReader(
+            creds, api_base=api_base, timeout=self.timeout, spend=lambda n: spend("calendar", n)
+        )
+
+        def close() -> None:
+            mail.close()
+            calendar.close()
+
+        return AccountSources(
+            GmailSource(mail),
+            GoogleCalendarSource(calendar),
+            lambda: client.current_tokens(creds).to_json(),
+            close,
+        )
