@@ -8,7 +8,8 @@ synced through Graph and the same mailbox imported give the same relationships:
 - addresses are lower case; a display name that is only the address again (what Exchange
   shows for a mailbox without a name) is no name;
 - dates Exchange keeps for mail that never had a usable one (at or before 1980, after 2100)
-  count as no date, as the file importer's do;
+  count as no date, and a `sentDateTime` later than the receipt gives way to it, as the file
+  importer does with Date and Received: (`believed_sent_at`);
 - Outlook's Focused Inbox filing a message under Other (`inferenceClassification`) is carried
   as the label OUTLOOK_OTHER, a provider category like Gmail's tabs other than Primary;
 - the message's identity across folders (a moved message gets a new Graph id) is its
@@ -21,6 +22,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from keepwarm.connectors.files.headers import believed_sent_at
 from keepwarm.connectors.types import (
     SINGLE_OCCURRENCE,
     Address,
@@ -81,10 +83,11 @@ def to_mail_message(
     message_id = "".join(internet_id.strip("<>").split()) or None
     subject = " ".join(str(item.get("subject") or "").split())
     other = str(item.get("inferenceClassification") or "").lower() == "other"
+    received = _plausible(_offset(item.get("receivedDateTime")))
     return MailMessage(
         source=source,
         message_id=message_id,
-        sent_at=_sent(item.get("sentDateTime")),
+        sent_at=believed_sent_at(_plausible(_offset(item.get("sentDateTime"))), received, []),
         subject=subject or None,
         sender=sender,
         to=to,
@@ -96,7 +99,7 @@ def to_mail_message(
         in_sent_folder=sent_folder,
         provider_id=_bounded(internet_id) if internet_id else _bounded(str(item["id"])),
         thread_id=_bounded(str(item["conversationId"])) if item.get("conversationId") else None,
-        received_at=_offset(item.get("receivedDateTime")),
+        received_at=received,
     )
 
 
@@ -196,8 +199,8 @@ def _offset(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _sent(value: Any) -> datetime | None:
-    moment = _offset(value)
+def _plausible(moment: datetime | None) -> datetime | None:
+    """`moment`, or None for the placeholders of mail that never had a usable date."""
     if moment is None or moment <= _EARLIEST or moment.year > _LATEST_YEAR:
         return None
     return moment

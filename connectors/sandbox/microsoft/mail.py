@@ -212,6 +212,7 @@ def _delta(request: Request, caller: Caller, mailbox: Mailbox, keys: tuple[str, 
             )
         else:
             value.append(message_resource(entry, folder, select, bodies=bodies, in_collection=True))
+            mailbox.delivered[entry.key] += 1
     body: dict[str, Any] = {"@odata.context": base + "/v1.0/$metadata#Collection(message)"}
     if page.more:
         body["@odata.nextLink"] = f"{first}?$skiptoken={page.state.skip_token()}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -81,6 +82,8 @@ class Mailbox:
     _keys: dict[tuple[str, str], str] = field(default_factory=dict)  # (folder, key) -> id
     _threader: Threader = field(default_factory=Threader)
     _inserted: int = 0
+    # How often each message (by `MailItem.key`) was served in a delta page.
+    delivered: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         root = Folder(folder_id(ROOT), "Top of Information Store", "", ROOT)
@@ -147,7 +150,8 @@ class Mailbox:
     ) -> list[str]:
         """File messages, oldest first (threads take their first message's conversation id),
         in `folder` or each in its seed folder. A message already in its folder is skipped.
-        `live` messages arrive now (receivedDateTime now); seeded ones arrived when sent.
+        `live` messages arrive now (receivedDateTime now); seeded ones when their Received: line
+        or Date says.
         Returns the ids added."""
         ordered = sorted(seeds, key=lambda seed: _sent(seed) or datetime.max.replace(tzinfo=UTC))
         added: list[str] = []
@@ -158,7 +162,7 @@ class Mailbox:
                 continue
             now = self.now()
             sent = _sent(seed)
-            received = now if live or sent is None else sent
+            received = now if live else _received(seed) or now
             conversation = self._threader.assign(seed.record, seed.headers, key)
             self.change += 1
             self._inserted += 1
@@ -260,6 +264,14 @@ def _sent(seed: SeedMessage) -> datetime | None:
         if parsed.tzinfo is not None and parsed.year >= 1900:
             return parsed.astimezone(UTC)
     return None
+
+
+def _received(seed: SeedMessage) -> datetime | None:
+    """receivedDateTime of seeded mail: when its last server accepted it (the topmost
+    Received: line), else its Date as Exchange shows it (even a placeholder such as Enron's
+    1979-12-31: a mailbox imported into Exchange keeps the times it came with); None (it
+    arrives now) for mail without any."""
+    return seed.record.received_at or seed.record.sent_at or _sent(seed)
 
 
 def _sender_header(seed: SeedMessage) -> Address | None:

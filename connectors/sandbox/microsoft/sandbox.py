@@ -268,6 +268,12 @@ class MicrosoftSandbox:
         """Requests of `client_id` counted in the mailbox's current 10-minute window."""
         return self._state.throttle.used((client_id, self.user_email))
 
+    def served_twice(self) -> int:
+        """Messages served in delta pages more than once (each extra time counted): what a
+        client fetched again after losing an answer, or reading a folder from the start."""
+        with self._state.lock:
+            return sum(n - 1 for n in self._state.mailbox.delivered.values() if n > 1)
+
     @property
     def peak_in_flight(self) -> int:
         """The most requests one app had running at once against the mailbox."""

@@ -27,6 +27,7 @@ def msal_app(
     secret: str | None = None,
     cache: msal.TokenCache | None = None,
     tenant: str = "common",
+    client_id: str = CLIENT_ID,
 ) -> msal.ClientApplication:
     """A fresh msal app (fresh: msal's HTTP throttle cache lives per app) on the sandbox's
     authority, without instance discovery, reaching it through LoopbackSession."""
@@ -37,8 +38,8 @@ def msal_app(
         "token_cache": cache,
     }
     if secret is not None:
-        return msal.ConfidentialClientApplication(CLIENT_ID, client_credential=secret, **options)
-    return msal.PublicClientApplication(CLIENT_ID, **options)
+        return msal.ConfidentialClientApplication(client_id, client_credential=secret, **options)
+    return msal.PublicClientApplication(client_id, **options)
 
 
 def start_consent(app: msal.ClientApplication, scopes: list[str] | None = None) -> dict[str, Any]:
@@ -71,6 +72,14 @@ def consent(
     result = app.acquire_token_by_auth_code_flow(flow, form_fields(page.text))
     assert "access_token" in result, result
     return app, dict(result)
+
+
+def consent_as(sandbox: MicrosoftSandbox, client_id: str) -> str:
+    """An access token of another app id's consent (Outlook's limits are per app)."""
+    app = msal_app(sandbox, client_id=client_id)
+    flow = start_consent(app)
+    result = app.acquire_token_by_auth_code_flow(flow, form_fields(browse(flow["auth_uri"]).text))
+    return str(result["access_token"])
 
 
 def graph(sandbox: MicrosoftSandbox, token: str) -> httpx.Client:
