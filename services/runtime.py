@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -16,9 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from keepwarm.connectors.base import AccountSources
 from keepwarm.services.accounts.providers import ProviderRegistry, build_providers
+from keepwarm.services.core.clock import Clock, system_clock
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.crypto import TokenCipher, TokenKeyError
 from keepwarm.services.core.db import make_engine, make_session_factory, migrate
+from keepwarm.services.core.keys import home_secret, home_token_key
 from keepwarm.services.core.locks import AccountLocks, LocalLocks, RedisLocks
 from keepwarm.services.core.quota import LocalQuota, Quota, RedisQuota
 from keepwarm.services.core.slots import RedisSlots
@@ -47,18 +46,19 @@ class Runtime:
     locks: AccountLocks
     providers: ProviderRegistry
     # What "now" is for the digest and prompt machinery; tests run a week in seconds with it.
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = system_clock
 
     def cipher(self) -> TokenCipher:
-        """The token cipher; raises TokenKeyError when no key is configured."""
+        """The token cipher: KEEPWARM_TOKEN_KEY, or embedded, a key kept in KEEPWARM_HOME.
+
+        Raises TokenKeyError when production has none (checked at start too) or a key is bad.
+        """
         key = self.settings.token_key
-        if key is None:
-            raise TokenKeyError(
-                "set KEEPWARM_TOKEN_KEY to a Fernet key to store OAuth tokens "
-                "(python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())')"
-            )
-        return TokenCipher(key.get_secret_value())
+        if key is not None:
+            return TokenCipher(key.get_secret_value())
+        if not self.settings.embedded:
+            raise TokenKeyError("production mode (DATABASE_URL set) needs KEEPWARM_TOKEN_KEY")
+        return TokenCipher(home_token_key(self.settings.home))
 
     def open_sources(
         self, account: Account, tokens: dict[str, Any], on_call: Callable[[], None] = lambda: None
@@ -87,7 +87,7 @@ class Runtime:
         max_age = timedelta(days=self.settings.link_max_age_days)
         if self.settings.secret_key is not None:
             return LinkSigner(self.settings.secret_key.get_secret_value(), max_age, self.clock)
-        return LinkSigner(_home_secret(self.settings.home), max_age, self.clock)
+        return LinkSigner(home_secret(self.settings.home), max_age, self.clock)
 
     @property
     def notify_rules(self) -> NotifyRules:
@@ -141,19 +141,6 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _home_secret(home: Path) -> str:
-    path = home / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        home.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secret)
-        return secret
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -19,11 +19,11 @@ import redis
 
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.db import make_engine, migrate
-from tests.shifted import start_shift
+from tests.support.paths import REPO
+from tests.support.settings import production_settings
+from tests.support.shifted import start_shift
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-REPO = Path(__file__).resolve().parents[1]
-TEST_DATA = REPO / "tests" / "data"
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -131,26 +131,6 @@ def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     url = request.getfixturevalue("pg_url")
     redis_base, namespace = request.getfixturevalue("redis_url")
     return production_settings(tmp_path / "home", url, redis_base, namespace)
-
-
-# A fixed test key: production refuses to start without one.
-TEST_TOKEN_KEY = "x3Oa5b5JmWZf7w3Gq8yBv2nq0d3Yk1HnM5m3p8QJX1Q="
-# And a fixed link-signing key, for the same reason.
-TEST_SECRET_KEY = "test-secret-key-for-signed-links-0123456789"
-
-
-def production_settings(home: Path, db_url: str, redis_base: str, namespace: str) -> Settings:
-    """PostgreSQL + Redis settings with a token key, as a deployment would have."""
-    return Settings.model_validate(
-        {
-            "home": home,
-            "DATABASE_URL": db_url,
-            "REDIS_URL": redis_base,
-            "queue_namespace": namespace,
-            "token_key": TEST_TOKEN_KEY,
-            "secret_key": TEST_SECRET_KEY,
-        }
-    )
 
 
 _SERVER_FIXTURES = {"pg_url", "pg_template", "redis_url"}

@@ -23,8 +23,8 @@ from keepwarm.services.core.jobs import Job, JobSink, unit_of_work
 from keepwarm.services.mail import derivation
 from keepwarm.services.mail.importing import DERIVE_ACTOR
 from keepwarm.services.models import Account, AccountStatus
+from keepwarm.services.notify.due import send_owed
 from keepwarm.services.notify.plan import plan_due
-from keepwarm.services.notify.send import send_delivery
 from keepwarm.services.runtime import Runtime
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "SYNC_ALL",
     "Queue",
     "build_actors",
-    "send_owed",
 ]
 
 SYNC_ACCOUNT = "sync.account"
@@ -108,7 +107,7 @@ def _sync_all(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
     def sync_all() -> None:
         with runtime.session_factory() as session:
             ids = session.scalars(
-                select(Account.id).where(Account.status == AccountStatus.ACTIVE.value)
+                select(Account.id).where(Account.status == AccountStatus.ACTIVE)
             ).all()
         for account_id in ids:
             sink.send(Job(SYNC_ACCOUNT, {"account_id": account_id}))
@@ -123,18 +122,6 @@ def _notify_tick(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
                 uow.jobs.enqueue(NOTIFY_SEND, delivery_id=delivery_id)
 
     return tick
-
-
-def send_owed(runtime: Runtime, delivery_id: int) -> str:
-    """Send one owed email with this runtime's mail transport, signer, rules and clock."""
-    return send_delivery(
-        runtime.session_factory,
-        delivery_id,
-        runtime.mail_transport(),
-        runtime.link_signer(),
-        runtime.notify_rules,
-        runtime.clock,
-    )
 
 
 def _notify_send(runtime: Runtime, sink: JobSink) -> Callable[..., None]:

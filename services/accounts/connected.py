@@ -153,7 +153,7 @@ def _phase(session: Session, account_id: int) -> str:
     """ "incremental" once every mail stream has been read in full, else "backfill"."""
     mail = session.scalars(
         select(SyncCursor.caught_up).where(
-            SyncCursor.account_id == account_id, SyncCursor.kind == StreamKind.MAIL.value
+            SyncCursor.account_id == account_id, SyncCursor.kind == StreamKind.MAIL
         )
     ).all()
     return "incremental" if mail and all(mail) else "backfill"

@@ -172,7 +172,7 @@ def _read_mail(stream: _Stream, source: MailSource, since: datetime) -> None:
         with unit_of_work(stream.factory) as uow:
             account = _current(uow.session, stream.account_id)
             counts = store_messages(uow.session, account.user_id, None, messages, account.id)
-            store_dead_letters(uow.session, account.user_id, None, bad)
+            store_dead_letters(uow.session, account.user_id, None, bad, stream.clock())
             stream.save(uow.session, page)  # in the same transaction as the rows it covers
         summary = stream.summary
         summary.seen += counts.seen + len(bad) + sum(page.filtered.values())
@@ -203,7 +203,7 @@ def _read_calendar(stream: _Stream, source: CalendarSource, since: datetime) -> 
         with unit_of_work(stream.factory) as uow:
             account = _current(uow.session, stream.account_id)
             counts = store_events(uow.session, account.user_id, None, events, seen, account.id)
-            store_dead_letters(uow.session, account.user_id, None, bad)
+            store_dead_letters(uow.session, account.user_id, None, bad, stream.clock())
             stream.save(uow.session, page)
         summary = stream.summary
         summary.events_seen += counts.seen

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     # Dramatiq keys live under this prefix, so several deployments (or test runs) can share Redis.
     queue_namespace: str = "keepwarm"
 
-    # What counts as a relationship (PRODUCT.md, "What makes a relationship").
+    # What counts as a relationship (README, "What makes a relationship").
     floor_months: float = Field(default=3.0, gt=0)
     bulk_recipients: int = Field(default=10, ge=1)
     large_meeting_attendees: int = Field(default=8, ge=1)

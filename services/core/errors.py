@@ -1,9 +1,35 @@
-"""Errors the domain raises; the CLI and API translate them at their boundary.
+"""Every error keepwarm raises on purpose, in one place, and how each boundary translates it.
 
-AppError
- ├── InvalidInput      the caller gave something we cannot use (exit 2 / HTTP 422)
- ├── NotFound          the thing asked for does not exist for this user (exit 2 / HTTP 404)
- └── Conflict          the request contradicts the stored state (exit 2 / HTTP 409)
+Errors a person can act on derive from `AppError` (here and in the domains) or from the
+connectors' `ConnectorError`; their message is one line meant for that person. The CLI's
+`main` and the web app each translate them in one handler; anything else reaching a boundary
+is a bug, reported as "internal error" (CLI exit 1, HTTP 500) without a traceback::
+
+    AppError                              services: the domain and its use cases
+    ├── InvalidInput                      an argument, file or field we cannot use    exit 2 · 400
+    │   └── UsageError (workers.cli)      a command-line option that cannot be used   exit 2
+    ├── NotFound                          no such record for this user                exit 2 · 404
+    ├── Conflict                          contradicts what is stored                  exit 2 · 409
+    ├── TokenKeyError (core.crypto)       token key missing or wrong                  exit 2 · 500
+    ├── LinkError (notify.links)          a link altered or not ours                  400
+    │   ├── LinkExpired                   older than its lifetime                     410
+    │   └── LinkUsed                      already acted                               409
+    └── SendFailed (notify.mailer)        the mail server refused (permanent or not): recorded
+                                          on the delivery and retried by the outbox, never raised
+                                          to a person
+
+    ConnectorError                        connectors: reading sources (connectors.errors)
+    ├── SourceMissing, UnknownFormat      a path that is no mailbox or calendar       exit 2
+    ├── ConsentRefused                    declined, foreign OAuth state, refused code exit 2 · 400
+    └── ProviderError                     a provider call failed, classified once:
+        ├── AuthExpired                   grant revoked: account "reconnect needed", never retried
+        ├── RateLimited(retry_after)      waited out without spending retries
+        ├── CursorExpired                 that stream is read again in full
+        ├── ProviderUnavailable           retried with backoff                        exit 1 · 503
+        └── PermanentProviderError        the run fails and says so                   exit 1 · 502
+
+Control flow, never shown to a person: `SyncStopped` (accounts.sync: the account was
+disconnected mid-run), `LeaseLost` (core.locks: another worker took the account over).
 """
 
 from __future__ import annotations

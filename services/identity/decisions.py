@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,9 @@ from keepwarm.services.reconnect.lifecycle import person_for_address
 __all__ = ["merge_addresses", "split_off"]
 
 
-def _record(session: Session, user_id: int, kind: str, address: str, other: str) -> None:
+def _record(
+    session: Session, user_id: int, kind: str, address: str, other: str, now: datetime
+) -> None:
     session.execute(
         insert_for(session, IdentityDecision).on_conflict_do_nothing(),
         [
@@ -27,13 +29,15 @@ def _record(session: Session, user_id: int, kind: str, address: str, other: str)
                 "kind": kind,
                 "address": address,
                 "other": other,
-                "at": datetime.now(UTC),
+                "at": now,
             }
         ],
     )
 
 
-def merge_addresses(session: Session, user_id: int, address: str, other: str) -> None:
+def merge_addresses(
+    session: Session, user_id: int, address: str, other: str, now: datetime
+) -> None:
     """The people at `address` and `other` are one: merge them now and in every later import.
 
     Raises NotFound for an unknown address and InvalidInput for an address merged with itself.
@@ -42,18 +46,20 @@ def merge_addresses(session: Session, user_id: int, address: str, other: str) ->
     gone = person_for_address(session, user_id, other)
     if keep == gone and address.lower() == other.lower():
         raise InvalidInput(f"merge: give two different addresses, not {address!r} twice")
-    _record(session, user_id, "merge", address.lower(), other.lower())
+    _record(session, user_id, "merge", address.lower(), other.lower(), now)
     merge_people(session, user_id, keep, gone)
 
 
-def split_off(session: Session, user_id: int, address: str, jobs: JobBuffer) -> bool:
+def split_off(
+    session: Session, user_id: int, address: str, jobs: JobBuffer, now: datetime
+) -> bool:
     """`address` is a person of their own: never merged automatically again.
 
     Its interactions are derived again so they follow the address; returns False when the
     address was already alone (the decision is still kept for later imports).
     """
     person_for_address(session, user_id, address)
-    _record(session, user_id, "split", address.lower(), "")
+    _record(session, user_id, "split", address.lower(), "", now)
     if split_address(session, user_id, address.lower()) is None:
         return False
     reset_derivation(session, user_id)

@@ -1,6 +1,6 @@
 """Turning stored messages and events into interactions between the owner and people.
 
-Rules (PRODUCT.md, "What makes a relationship"): the owner writing to a few people gives a
+Rules (README, "What makes a relationship"): the owner writing to a few people gives a
 `sent` interaction with each; a person writing to the owner gives `received`; a small meeting
 the owner attended gives `met` with each other attendee. Lists, automated mail, bulk sends,
 big, cancelled, declined and all-day meetings give nothing, and say why.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from keepwarm.connectors.errors import ConnectorError
 from keepwarm.connectors.files import read_paths
 from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.services.core.clock import Clock
 from keepwarm.services.core.errors import InvalidInput
 from keepwarm.services.core.jobs import JobSink, unit_of_work
 from keepwarm.services.mail.ingest import store_dead_letters, store_events, store_messages
@@ -72,8 +73,10 @@ class _Batcher:
         user_id: int,
         run_id: int,
         summary: ImportSummary,
+        clock: Clock,
     ) -> None:
         self._factory = session_factory
+        self._clock = clock
         self._user_id = user_id
         self._run_id = run_id
         self._summary = summary
@@ -102,7 +105,7 @@ class _Batcher:
         with self._factory() as session, session.begin():
             m = store_messages(session, self._user_id, self._run_id, self._messages)
             e = store_events(session, self._user_id, self._run_id, self._events, self._events_seen)
-            store_dead_letters(session, self._user_id, self._run_id, self._bad)
+            store_dead_letters(session, self._user_id, self._run_id, self._bad, self._clock())
             s.messages_seen += m.seen
             s.messages_imported += m.imported
             s.events_seen += e.seen
@@ -123,6 +126,7 @@ def import_paths(
     paths: Sequence[Path],
     options: ImportOptions,
     sink: JobSink,
+    clock: Clock,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import mailboxes and calendars at `paths` for the user; derivation is enqueued after.
@@ -130,7 +134,7 @@ def import_paths(
     Raises InvalidInput, naming the path, when a path is missing or of no known kind; unreadable
     content inside valid paths is counted and kept as dead letters instead.
     """
-    now = datetime.now(UTC)
+    now = clock()
     window = (
         now - timedelta(days=365 * options.calendar_years_back),
         now + timedelta(days=options.calendar_days_ahead),
@@ -146,7 +150,7 @@ def import_paths(
         uow.session.flush()
         run_id = run.id
     summary = ImportSummary(run_id=run_id)
-    batcher = _Batcher(session_factory, user_id, run_id, summary)
+    batcher = _Batcher(session_factory, user_id, run_id, summary, clock)
     if first is not None:
         batcher.add(first)
         for record in records:
@@ -156,7 +160,7 @@ def import_paths(
         summary.owner, summary.owner_changed = settle_owner(uow.session, user_id, options.me)
         finished = uow.session.get(ImportRun, run_id)
         assert finished is not None
-        finished.finished_at = datetime.now(UTC)
+        finished.finished_at = clock()
         uow.jobs.enqueue(DERIVE_ACTOR, user_id=user_id)
     return summary
 

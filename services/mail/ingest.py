@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -264,12 +264,15 @@ def _update_event(
 
 
 def store_dead_letters(
-    session: Session, user_id: int, run_id: int | None, items: Sequence[Unreadable]
+    session: Session,
+    user_id: int,
+    run_id: int | None,
+    items: Sequence[Unreadable],
+    now: datetime,
 ) -> None:
     """Keep every unreadable record with its reason (never dropped silently)."""
     if not items:
         return
-    now = datetime.now(UTC)
     rows = {
         (item.source, item.reason[:500]): {
             "user_id": user_id,

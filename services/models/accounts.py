@@ -79,7 +79,7 @@ class SyncCursor(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[StreamKind] = mapped_column(EnumText(StreamKind, 10), primary_key=True)
     stream: Mapped[str] = mapped_column(String(200), primary_key=True)
     cursor: Mapped[str | None] = mapped_column(Text)
     caught_up: Mapped[bool] = mapped_column(Boolean, default=False)

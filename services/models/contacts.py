@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keepwarm.services.core.db import Base
+from keepwarm.services.core.db import Base, EnumText
 
 
 class Person(Base):
@@ -58,7 +58,7 @@ class Interaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[InteractionKind] = mapped_column(EnumText(InteractionKind, 10))
     at: Mapped[datetime]
     source_key: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keepwarm.services.core.db import Base
+from keepwarm.services.core.db import Base, EnumText
 
 
 class DeliveryKind(StrEnum):
@@ -51,9 +51,11 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[DeliveryKind] = mapped_column(EnumText(DeliveryKind, 20))
     key: Mapped[str] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        EnumText(DeliveryStatus, 20), default=DeliveryStatus.PENDING
+    )
     # When it became owed (the digest slot; the meeting's end plus the delay).
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]

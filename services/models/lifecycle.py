@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keepwarm.services.core.db import Base
+from keepwarm.services.core.db import Base, EnumText
 
 
 class Action(StrEnum):
@@ -34,6 +34,6 @@ class LifecycleEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(String(20))
+    action: Mapped[Action] = mapped_column(EnumText(Action, 20))
     at: Mapped[datetime]
     until: Mapped[datetime | None]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from keepwarm.services.core.clock import system_clock
 from keepwarm.services.core.db import Base
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    # Only a default for rows made without one; code passes the runtime's clock.
+    return system_clock()
 
 
 class User(Base):

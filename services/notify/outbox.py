@@ -92,11 +92,11 @@ def owe(session: Session, owed: list[Owed], now: datetime, *, domain: str) -> No
 
 def _claimable(now: datetime, rules: OutboxRules) -> Any:
     return or_(
-        Delivery.status == DeliveryStatus.PENDING.value,
-        and_(Delivery.status == DeliveryStatus.FAILED.value, Delivery.retry_at <= now),
+        Delivery.status == DeliveryStatus.PENDING,
+        and_(Delivery.status == DeliveryStatus.FAILED, Delivery.retry_at <= now),
         # A claim whose holder died; not forever, or a crash in composing would loop.
         and_(
-            Delivery.status == DeliveryStatus.SENDING.value,
+            Delivery.status == DeliveryStatus.SENDING,
             Delivery.claimed_at < now - rules.claim_timeout,
             Delivery.attempts < rules.max_attempts,
         ),
@@ -120,7 +120,7 @@ def claim(session: Session, delivery_id: int, now: datetime, rules: OutboxRules)
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.due_at <= now, _claimable(now, rules))
         .values(
-            status=DeliveryStatus.SENDING.value,
+            status=DeliveryStatus.SENDING,
             claimed_at=now,
             attempts=Delivery.attempts + 1,
             retry_at=None,
@@ -173,7 +173,7 @@ def fail(
     delivery = session.get(Delivery, delivery_id)
     assert delivery is not None
     retry = not permanent and delivery.attempts < rules.max_attempts
-    delivery.status = DeliveryStatus.FAILED.value
+    delivery.status = DeliveryStatus.FAILED
     delivery.last_error = error[:2000]
     delivery.retry_at = now + rules.backoff(delivery.attempts) if retry else None
     session.flush()
@@ -186,7 +186,7 @@ def release(session: Session, delivery_id: int, due_at: datetime) -> None:
         update(Delivery)
         .where(Delivery.id == delivery_id)
         .values(
-            status=DeliveryStatus.PENDING.value,
+            status=DeliveryStatus.PENDING,
             due_at=due_at,
             claimed_at=None,
             attempts=Delivery.attempts - 1,

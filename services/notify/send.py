@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from keepwarm.services.core.clock import Clock
 from keepwarm.services.models import (
     Account,
     AccountStatus,
@@ -35,7 +36,7 @@ from keepwarm.services.notify.render import (
 )
 from keepwarm.services.notify.schedule import WEEKDAYS, parse_timezone
 
-__all__ = ["digest_reason_line", "send_delivery", "stale_reasons"]
+__all__ = ["SendOutcome", "digest_reason_line", "send_delivery", "stale_reasons"]
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,13 @@ def stale_reasons(
     for account in session.scalars(
         select(Account).where(Account.user_id == user_id).order_by(Account.id)
     ):
-        if account.status == AccountStatus.RECONNECT_NEEDED.value:
+        if account.status == AccountStatus.RECONNECT_NEEDED:
             why = account.status_reason or "access was revoked"
             reasons.append(
                 f"{account.email} needs reconnecting ({why}): "
                 f"run `keepwarm connect {account.provider}`"
             )
-        elif account.status == AccountStatus.ACTIVE.value:
+        elif account.status == AccountStatus.ACTIVE:
             last = account.last_success_at
             if last is None or last < now - stale_after:
                 since = f"since {last:%Y-%m-%d %H:%M} UTC" if last else "ever"
@@ -120,14 +121,25 @@ def _compose(
     return _Composed({"people": [p.address for p in prompt.people]}, email, "prompt")
 
 
+class SendOutcome(StrEnum):
+    """What one attempt at a delivery did."""
+
+    SENT = "sent"
+    RETRY = "retry"  # refused for now: tried again after a backoff
+    FAILED = "failed"  # refused for good, or out of attempts: reported
+    SKIPPED = "skipped"  # rightly not sent (turned off, nobody to suggest, meeting removed)
+    NOT_DUE = "not due"  # handed back until later (a meeting that moved)
+    NOT_CLAIMED = "not claimed"  # another sender has it, or it is done
+
+
 def send_delivery(
     session_factory: sessionmaker[Session],
     delivery_id: int,
     transport: MailTransport,
     signer: LinkSigner,
     rules: NotifyRules,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> str:
+    clock: Clock,
+) -> SendOutcome:
     """Send the delivery if this caller wins its claim; return what happened, in a word.
 
     The claim is committed before the mail server is contacted and the result after, so a
@@ -136,7 +148,7 @@ def send_delivery(
     now = clock()
     with session_factory() as session, session.begin():
         if not outbox.claim(session, delivery_id, now, rules.outbox):
-            return "not claimed"
+            return SendOutcome.NOT_CLAIMED
     try:
         with session_factory() as session:
             delivery = session.get(Delivery, delivery_id)
@@ -154,7 +166,7 @@ def send_delivery(
     if composed.not_before is not None:
         with session_factory() as session, session.begin():
             outbox.release(session, delivery_id, composed.not_before)
-        return "not due"
+        return SendOutcome.NOT_DUE
     email = composed.email
     if email is None:
         with session_factory() as session, session.begin():
@@ -166,13 +178,13 @@ def send_delivery(
                 detail=composed.detail,
                 status=DeliveryStatus.SKIPPED,
             )
-        return DeliveryStatus.SKIPPED.value
+        return SendOutcome.SKIPPED
     if recipient is None:
         with session_factory() as session, session.begin():
             outbox.fail(
                 session, delivery_id, now, "no address to send to", rules.outbox, permanent=True
             )
-        return "failed"
+        return SendOutcome.FAILED
     message = build_message(
         email, mail_from=rules.mail_from, to=recipient, message_id=message_id, date=now
     )
@@ -192,7 +204,7 @@ def send_delivery(
             "will" if retry else "no",
             exc,
         )
-        return "retry" if retry else "failed"
+        return SendOutcome.RETRY if retry else SendOutcome.FAILED
     with session_factory() as session, session.begin():
         outbox.complete(
             session,
@@ -202,4 +214,4 @@ def send_delivery(
             variant=composed.variant,
             detail=composed.detail,
         )
-    return "sent"
+    return SendOutcome.SENT

@@ -1,9 +1,9 @@
 """Per-contact statistics: counts, learned cadence and tie strength.
 
-Strength follows the tie-strength research (shared/reference/relationship-research.md):
-recency and duration carry most weight (Gilbert & Karahalios), distinct days of contact beat raw
-counts (Ureña-Carrion et al.), replies both ways make a tie stronger, and small recipient lists
-and small meetings count most (Karagiannis & Vojnović). Recency is left to the queue's
+Strength follows the tie-strength research: recency and duration carry most weight (Gilbert &
+Karahalios, CHI 2009), distinct days of contact beat raw counts (Ureña-Carrion et al., EPJ Data
+Science 2020), replies both ways make a tie stronger, and small recipient lists and small
+meetings count most (Karagiannis & Vojnović, WWW 2009). Recency is left to the queue's
 "overdue" factor, since it is what the queue is about.
 """
 

@@ -1,6 +1,7 @@
 """What the CLI and API show: the queue, the contact list and one contact, as plain data.
 
-The JSON shapes here are the stable contract of PRODUCT.md ("Stable command-line contract").
+The JSON shapes here are a stable contract (README, "Output for scripts"): keys are only ever
+added, never renamed or removed.
 """
 
 from __future__ import annotations

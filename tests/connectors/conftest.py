@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import ManualClock
+from tests.support.google import ManualClock
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 _DEFAULT_SEEDS = [

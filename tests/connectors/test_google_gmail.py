@@ -15,8 +15,8 @@ from keepwarm.connectors.google import GmailReader
 from keepwarm.connectors.google.translate import classify
 from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.connectors.types import MailMessage, Unreadable
-from tests.connectors.sandbox.clients import ManualClock, authorize
-from tests.connectors.sandbox.conftest import ENRON
+from tests.support.google import ManualClock, authorize
+from tests.support.paths import ENRON
 
 OWNER = "ann@example.com"
 

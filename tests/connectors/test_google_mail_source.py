@@ -18,7 +18,7 @@ from keepwarm.connectors.google import GmailReader
 from keepwarm.connectors.google.mail_source import BEFORE_WINDOW, GmailSource
 from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.connectors.types import MailMessage
-from tests.connectors.sandbox.clients import authorize
+from tests.support.google import authorize
 
 OWNER = "ann@example.com"
 SINCE = datetime(2024, 1, 1, tzinfo=UTC)

@@ -8,21 +8,21 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.demo import SAMPLE_MAILBOX
 from keepwarm.services.models import Account, Delivery, LifecycleEvent, User
 from keepwarm.services.notify import outbox
+from keepwarm.services.notify.due import send_due_now
 from keepwarm.services.notify.links import LinkAction, LinkError, LinkExpired, LinkSigner
 from keepwarm.services.notify.plan import plan_due
 from keepwarm.services.runtime import Runtime
 from keepwarm.services.web import create_app
-from keepwarm.workers.cli.notify import run_due_now
-from tests.notify.conftest import Clock
-from tests.smtp_server import Received
-from tests.web.conftest import TestClient
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.support.builders import Clock
+from tests.support.cli import run_cli, run_json
+from tests.support.smtp import Received
 
 # Wednesday 28 Feb 2001, 09:00 UTC: the sample's owner still writes every day then.
 SLOT = datetime(2001, 2, 28, 9, tzinfo=UTC)
@@ -51,8 +51,8 @@ def test_the_digest_arrives_once_with_both_parts_headers_and_signed_links(
 ) -> None:
     _, received = smtp
     runtime = _scheduled(mail_runtime, SLOT + timedelta(minutes=3))
-    assert run_due_now(runtime) == ["sent"]
-    assert run_due_now(runtime) == []  # the week's digest is done
+    assert send_due_now(runtime) == ["sent"]
+    assert send_due_now(runtime) == []  # the week's digest is done
     [message] = received.to(OWNER_INBOX)
 
     assert message.get_content_type() == "multipart/alternative"
@@ -98,15 +98,15 @@ def test_a_refused_send_is_retried_with_backoff_and_sent_once(
     received.refuse_next.append("451 4.3.0 try again later")
     clock = Clock(SLOT)
     runtime = replace(_scheduled(mail_runtime, SLOT), clock=clock)
-    assert run_due_now(runtime) == ["retry"]
+    assert send_due_now(runtime) == ["retry"]
     with runtime.session_factory() as session:
         failed = session.scalars(select(Delivery)).one()
     assert failed.status == "failed" and "451" in (failed.last_error or "")
     assert failed.retry_at == SLOT + timedelta(minutes=1)
     clock.now = SLOT + timedelta(seconds=30)
-    assert run_due_now(runtime) == []  # backing off
+    assert send_due_now(runtime) == []  # backing off
     clock.now = SLOT + timedelta(minutes=1)
-    assert run_due_now(runtime) == ["sent"]
+    assert send_due_now(runtime) == ["sent"]
     assert len(received.to(OWNER_INBOX)) == 1
     with runtime.session_factory() as session:
         delivery = session.scalars(select(Delivery)).one()
@@ -120,9 +120,9 @@ def test_a_permanent_refusal_is_reported_not_retried(
     received.refuse_next.append("550 5.1.1 no such mailbox")
     clock = Clock(SLOT)
     runtime = replace(_scheduled(mail_runtime, SLOT), clock=clock)
-    assert run_due_now(runtime) == ["failed"]
+    assert send_due_now(runtime) == ["failed"]
     clock.now = SLOT + timedelta(hours=3)
-    assert run_due_now(runtime) == []
+    assert send_due_now(runtime) == []
     assert received.messages == []
     out = run_cli(runtime.settings, "digest", "--history")
     assert "failed" in out and "550" in out
@@ -140,10 +140,10 @@ def test_a_send_whose_worker_died_is_taken_over_once_its_claim_is_stale(
         # A worker claims it and dies before talking to the mail server.
         assert outbox.claim(session, delivery_id, SLOT, rules.outbox)
     clock.now = SLOT + rules.outbox.claim_timeout / 2
-    assert run_due_now(runtime) == []  # the claim still counts
+    assert send_due_now(runtime) == []  # the claim still counts
     clock.now = SLOT + rules.outbox.claim_timeout + timedelta(seconds=1)
-    assert run_due_now(runtime) == ["sent"]
-    assert run_due_now(runtime) == []
+    assert send_due_now(runtime) == ["sent"]
+    assert send_due_now(runtime) == []
     assert len(received.to(OWNER_INBOX)) == 1
 
 
@@ -168,7 +168,7 @@ def test_no_digest_from_stale_data_the_user_is_told_why(
                 last_success_at=SLOT - timedelta(days=3),
             )
         )
-    assert run_due_now(runtime) == ["sent"]
+    assert send_due_now(runtime) == ["sent"]
     [message] = received.to(OWNER_INBOX)
     assert message["Subject"] == "No digest this week: your mail is not up to date"
     text, _ = _parts(message)
@@ -184,7 +184,7 @@ def test_turning_digests_off_sends_nothing(
     _, received = smtp
     runtime = _scheduled(mail_runtime, SLOT)
     run_cli(runtime.settings, "digest", "--off")
-    assert run_due_now(runtime) == []
+    assert send_due_now(runtime) == []
     assert received.messages == []
 
 
@@ -193,7 +193,7 @@ def test_following_a_digest_link_changes_the_suggestion_once(
 ) -> None:
     _, received = smtp
     runtime = _scheduled(mail_runtime, SLOT + timedelta(minutes=3))
-    assert run_due_now(runtime) == ["sent"]
+    assert send_due_now(runtime) == ["sent"]
     [message] = received.to(OWNER_INBOX)
     text, _ = _parts(message)
     # The first person's "Snooze 1 month" link, as the reader would click it.

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from keepwarm.services.models import Delivery, User
+from keepwarm.services.notify.due import send_due_now
 from keepwarm.services.notify.schedule import digest_slot
 from keepwarm.services.runtime import Runtime
-from keepwarm.workers.cli.notify import run_due_now
-from tests.notify.conftest import Clock
-from tests.smtp_server import Received
+from tests.support.builders import Clock
+from tests.support.smtp import Received
 
 # Three zones, two DST changes inside the fortnight: Europe falls back on Sun 25 Oct 2026 at
 # 03:00 CEST, the US on Sun 1 Nov at 02:00 EDT. Berlin's and New York's chosen hours are the
@@ -47,7 +47,7 @@ def _add_users(factory: sessionmaker[Session], created: datetime) -> dict[str, i
 
 
 def _tick(runtime: Runtime, now: datetime) -> list[str]:
-    return run_due_now(replace(runtime, clock=Clock(now)))
+    return send_due_now(replace(runtime, clock=Clock(now)))
 
 
 def test_a_fortnight_across_two_dst_changes_gives_one_digest_a_week_at_the_local_hour(

@@ -19,12 +19,14 @@ from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.core.config import Settings
 from keepwarm.services.models import Delivery, User
 from keepwarm.services.runtime import Runtime, build_runtime
-from tests.conftest import production_settings
-from tests.notify.conftest import mail_settings
-from tests.notify.test_prompts import ME, _attendees, _calendar, _event
-from tests.smtp_server import Received
-from tests.workers.cli_helpers import run_cli
-from tests.workers.sync_helpers import spawn, wait_for
+from tests.support.builders import ME
+from tests.support.builders import attendees as _attendees
+from tests.support.builders import calendar as _calendar
+from tests.support.builders import event as _event
+from tests.support.cli import run_cli
+from tests.support.settings import production_settings
+from tests.support.smtp import Received, mail_settings
+from tests.support.sync import spawn, wait_for
 
 ZONES = {"local": "Pacific/Auckland", "second": "America/Los_Angeles", "third": "Europe/Berlin"}
 # Fast ticks; a claim counts as abandoned after 10 s (long enough that a live send on a

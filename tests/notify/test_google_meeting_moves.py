@@ -15,13 +15,17 @@ from keepwarm.connectors.sandbox.google.events import event_ids
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.core.config import Settings
 from keepwarm.services.models import Event
+from keepwarm.services.notify.due import send_due_now
 from keepwarm.services.runtime import build_runtime
-from keepwarm.workers.cli.notify import run_due_now
-from tests.notify.conftest import Clock, mail_settings
-from tests.notify.test_prompts import ME, _attendees, _calendar, _event
-from tests.smtp_server import Received
-from tests.workers.cli_helpers import run_cli
-from tests.workers.sync_helpers import ENRON, connect, keyed
+from tests.support.builders import ME, Clock
+from tests.support.builders import attendees as _attendees
+from tests.support.builders import calendar as _calendar
+from tests.support.builders import event as _event
+from tests.support.cli import run_cli
+from tests.support.paths import ENRON
+from tests.support.settings import keyed
+from tests.support.smtp import Received, mail_settings
+from tests.support.sync import connect
 
 OWNER = "david.delainey@enron.com"
 DAY = datetime(2026, 11, 10, tzinfo=UTC)
@@ -96,9 +100,9 @@ def test_a_moved_single_meeting_is_updated_not_doubled_and_prompts_after_its_new
         ]
         clock = Clock(DAY + timedelta(hours=11, minutes=35))
         timed = replace(runtime, clock=clock)
-        assert run_due_now(timed) == []  # the old end: nothing; lunch: cancelled
+        assert send_due_now(timed) == []  # the old end: nothing; lunch: cancelled
         clock.now = DAY + timedelta(hours=16, minutes=35)
-        assert [r for r in run_due_now(timed) if r == "sent"] == ["sent"]
+        assert [r for r in send_due_now(timed) if r == "sent"] == ["sent"]
     finally:
         runtime.close()
     assert [str(m["Subject"]) for m in received.to(OWNER) if "After" in str(m["Subject"])] == [

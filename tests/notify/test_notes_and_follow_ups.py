@@ -13,7 +13,7 @@ from keepwarm.services.notify.digest import DigestRules, compose_digest
 from keepwarm.services.reconnect.lifecycle import person_for_address, record_action
 from keepwarm.services.reconnect.notes import add_follow_up, add_note
 from keepwarm.services.runtime import build_runtime
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.support.cli import run_cli, run_json
 
 AS_OF = datetime(2001, 2, 28, 23, tzinfo=UTC)
 # Someone last in touch on 15 Feb: nowhere near due by their own rhythm, and silent since.
@@ -68,11 +68,13 @@ def test_a_due_follow_up_leads_the_digest_until_the_two_speak_again(
 def test_note_and_follow_up_commands(any_settings: Settings) -> None:
     run_cli(any_settings, "import", str(SAMPLE_MAILBOX))
     run_cli(any_settings, "note", RECENT, "Met at the offsite; wants the TVA numbers")
+    before = datetime.now(UTC)  # the command runs on the system clock: bracket it
     out = run_cli(any_settings, "follow-up", RECENT, "--in", "2w", "--reason", "TVA numbers")
+    after = datetime.now(UTC)
     assert out.startswith("follow-up on ")
     contact = run_json(any_settings, "contact", RECENT)
     assert [n["text"] for n in contact["notes"]] == ["Met at the offsite; wants the TVA numbers"]
     [follow_up] = contact["follow_ups"]
     assert follow_up["reason"] == "TVA numbers"
     due = datetime.fromisoformat(follow_up["due_at"].replace("Z", "+00:00"))
-    assert timedelta(days=13) < due - datetime.now(UTC) <= timedelta(days=14)
+    assert before + timedelta(days=14) <= due <= after + timedelta(days=14)

@@ -10,42 +10,13 @@ from sqlalchemy import select
 
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.models import Delivery, Event
+from keepwarm.services.notify.due import send_due_now
 from keepwarm.services.runtime import Runtime
-from keepwarm.workers.cli.notify import run_due_now
-from tests.notify.conftest import Clock
-from tests.smtp_server import Received
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.support.builders import ME, Clock, attendees, calendar, event, stamp
+from tests.support.cli import run_cli, run_json
+from tests.support.smtp import Received
 
-ME = "me@corp.example"
 DAY = datetime(2026, 11, 10, tzinfo=UTC)  # a Tuesday
-
-
-def _stamp(at: datetime) -> str:
-    return at.strftime("%Y%m%dT%H%M%SZ")
-
-
-def _attendees(*people: str, me: str = "ACCEPTED") -> str:
-    lines = [f"ATTENDEE;PARTSTAT={me};CN=Me:mailto:{ME}"]
-    lines += [f"ATTENDEE;PARTSTAT=ACCEPTED;CN={p.split('@')[0].title()}:mailto:{p}" for p in people]
-    return "\n".join(lines)
-
-
-def _event(
-    uid: str, summary: str, start: datetime, hours: float, body: str, extra: str = ""
-) -> str:
-    end = start + timedelta(hours=hours)
-    return (
-        f"BEGIN:VEVENT\nUID:{uid}\nSUMMARY:{summary}\nDTSTART:{_stamp(start)}\n"
-        f"DTEND:{_stamp(end)}\nORGANIZER:mailto:{ME}\n{body}\n{extra}END:VEVENT\n"
-    )
-
-
-def _calendar(*events: str) -> str:
-    return (
-        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//keepwarm tests//EN\n"
-        + "".join(events)
-        + "END:VCALENDAR\n"
-    )
 
 
 def _meetings(moved_to: datetime | None = None, cancel_single: bool = False) -> str:
@@ -53,50 +24,50 @@ def _meetings(moved_to: datetime | None = None, cancel_single: bool = False) -> 
     weekly_start = DAY - timedelta(days=7) + timedelta(hours=14)
     override = ""
     if moved_to is not None:
-        override = _event(
+        override = event(
             "weekly-1",
             "Weekly with Acme",
             moved_to,
             1,
-            _attendees("jane@acme.example"),
-            f"RECURRENCE-ID:{_stamp(DAY + timedelta(hours=14))}\nSEQUENCE:1\n",
+            attendees("jane@acme.example"),
+            f"RECURRENCE-ID:{stamp(DAY + timedelta(hours=14))}\nSEQUENCE:1\n",
         )
-    return _calendar(
-        _event(
+    return calendar(
+        event(
             "intro-1",
             "Intro with Acme",
             ten,
             1,
-            _attendees("jane@acme.example", "bob@corp.example"),
+            attendees("jane@acme.example", "bob@corp.example"),
         ),
-        _event("team-1", "Team sync", ten, 1, _attendees("bob@corp.example", "amy@corp.example")),
-        _event(
-            "declined-1", "Vendor pitch", ten, 1, _attendees("sales@vendor.example", me="DECLINED")
+        event("team-1", "Team sync", ten, 1, attendees("bob@corp.example", "amy@corp.example")),
+        event(
+            "declined-1", "Vendor pitch", ten, 1, attendees("sales@vendor.example", me="DECLINED")
         ),
-        _event(
+        event(
             "big-1",
             "All hands with partners",
             ten,
             1,
-            _attendees(*(f"p{i}@partner.example" for i in range(7))),
+            attendees(*(f"p{i}@partner.example" for i in range(7))),
         ),
         "BEGIN:VEVENT\nUID:offsite-1\nSUMMARY:Offsite\nDTSTART;VALUE=DATE:20261110\n"
-        f"DTEND;VALUE=DATE:20261111\nORGANIZER:mailto:{ME}\n{_attendees('jane@acme.example')}\n"
+        f"DTEND;VALUE=DATE:20261111\nORGANIZER:mailto:{ME}\n{attendees('jane@acme.example')}\n"
         "END:VEVENT\n",
-        _event(
+        event(
             "lunch-1",
             "Lunch with Carl",
             ten,
             1,
-            _attendees("carl@gmail.com"),
+            attendees("carl@gmail.com"),
             "STATUS:CANCELLED\n" if cancel_single else "",
         ),
-        _event(
+        event(
             "weekly-1",
             "Weekly with Acme",
             weekly_start,
             1,
-            _attendees("jane@acme.example"),
+            attendees("jane@acme.example"),
             "RRULE:FREQ=WEEKLY;COUNT=3\n",
         ),
         override,
@@ -125,13 +96,13 @@ def test_only_small_external_attended_meetings_prompt_once_each(
     _setup(mail_runtime, tmp_path, _meetings())
     clock = Clock(DAY + timedelta(hours=11, minutes=20))
     runtime = replace(mail_runtime, clock=clock)
-    assert run_due_now(runtime) == []  # ended 20 minutes ago: the delay is 30
+    assert send_due_now(runtime) == []  # ended 20 minutes ago: the delay is 30
     clock.now = DAY + timedelta(hours=11, minutes=35)
-    assert sorted(run_due_now(runtime)) == ["sent", "sent"]
+    assert sorted(send_due_now(runtime)) == ["sent", "sent"]
     clock.now = DAY + timedelta(hours=15, minutes=35)
-    assert run_due_now(runtime) == ["sent"]  # the weekly occurrence
+    assert send_due_now(runtime) == ["sent"]  # the weekly occurrence
     clock.now = DAY + timedelta(hours=20)
-    assert run_due_now(runtime) == []
+    assert send_due_now(runtime) == []
     assert _subjects(received) == [
         "After “Intro with Acme”: a note or a follow-up?",
         "After “Lunch with Carl”: a note or a follow-up?",
@@ -160,7 +131,7 @@ def test_a_moved_occurrence_prompts_after_its_new_end_and_a_cancelled_one_never(
     run_cli(runtime.settings, "import", str(path), "--me", ME)
     for hour in (11.6, 15.6, 16.6, 18.0, 18.6, 23.0):
         clock.now = DAY + timedelta(hours=hour)
-        run_due_now(runtime)
+        send_due_now(runtime)
     assert _subjects(received) == [
         "After “Intro with Acme”: a note or a follow-up?",
         "After “Weekly with Acme”: a note or a follow-up?",
@@ -176,19 +147,19 @@ def test_a_meeting_moved_after_its_prompt_was_owed_waits_for_the_new_end(
     path = _setup(mail_runtime, tmp_path, _meetings())
     clock = Clock(DAY + timedelta(hours=11, minutes=35))
     runtime = replace(mail_runtime, clock=clock)
-    assert run_due_now(runtime) == ["sent", "sent"]  # intro and lunch
+    assert send_due_now(runtime) == ["sent", "sent"]  # intro and lunch
     # The weekly occurrence's first try is refused by the mail server; then it moves.
     received.refuse_next.append("451 try later")
     clock.now = DAY + timedelta(hours=15, minutes=35)
-    assert run_due_now(runtime) == ["retry"]
+    assert send_due_now(runtime) == ["retry"]
     path.write_text(_meetings(moved_to=DAY + timedelta(hours=17)))
     run_cli(runtime.settings, "import", str(path), "--me", ME)
     clock.now = DAY + timedelta(hours=15, minutes=40)
-    assert run_due_now(runtime) == ["not due"]
+    assert send_due_now(runtime) == ["not due"]
     clock.now = DAY + timedelta(hours=18, minutes=35)
-    run_due_now(runtime)
+    send_due_now(runtime)
     clock.now = DAY + timedelta(hours=19)
-    run_due_now(runtime)
+    send_due_now(runtime)
     weekly = [m for m in received.to(ME) if "Weekly" in str(m["Subject"])]
     assert len(weekly) == 1
     with runtime.session_factory() as session:
@@ -201,15 +172,15 @@ def test_a_one_off_meeting_moved_in_a_re_exported_calendar_is_one_meeting(
 ) -> None:
     # RFC 5545: the UID names the event; a re-export after the move carries the new DTSTART.
     _, received = smtp
-    intro = _event(
-        "intro-9", "Intro with Acme", DAY + timedelta(hours=10), 1, _attendees("jane@acme.example")
+    intro = event(
+        "intro-9", "Intro with Acme", DAY + timedelta(hours=10), 1, attendees("jane@acme.example")
     )
-    path = _setup(mail_runtime, tmp_path, _calendar(intro))
+    path = _setup(mail_runtime, tmp_path, calendar(intro))
     path.write_text(
-        _calendar(
+        calendar(
             intro.replace(
-                _stamp(DAY + timedelta(hours=10)), _stamp(DAY + timedelta(hours=16))
-            ).replace(_stamp(DAY + timedelta(hours=11)), _stamp(DAY + timedelta(hours=17)))
+                stamp(DAY + timedelta(hours=10)), stamp(DAY + timedelta(hours=16))
+            ).replace(stamp(DAY + timedelta(hours=11)), stamp(DAY + timedelta(hours=17)))
         )
     )
     run_cli(mail_runtime.settings, "import", str(path), "--me", ME)
@@ -218,7 +189,7 @@ def test_a_one_off_meeting_moved_in_a_re_exported_calendar_is_one_meeting(
     assert starts == [DAY + timedelta(hours=16)]
     clock = Clock(DAY + timedelta(hours=11, minutes=35))
     runtime = replace(mail_runtime, clock=clock)
-    assert run_due_now(runtime) == []
+    assert send_due_now(runtime) == []
     clock.now = DAY + timedelta(hours=17, minutes=35)
-    assert run_due_now(runtime) == ["sent"]
+    assert send_due_now(runtime) == ["sent"]
     assert len(received.to(ME)) == 1

@@ -7,13 +7,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from keepwarm.services.accounts.users import ensure_user, set_owner_addresses
+from keepwarm.services.core.clock import system_clock
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.jobs import Job, unit_of_work
 from keepwarm.services.mail.derivation import DerivationRules, derive_pending, reset_derivation
 from keepwarm.services.mail.importing import ImportOptions, import_paths
 from keepwarm.services.models import Interaction, Message, Person
 from keepwarm.services.runtime import build_runtime
-from tests.conftest import TEST_DATA
+from tests.support.paths import TEST_DATA
 
 ENRON = TEST_DATA / "enron" / "delainey-d"
 
@@ -43,7 +44,7 @@ def test_import_enqueues_derivation_after_commit_and_deriving_twice_changes_noth
     with unit_of_work(factory) as uow:
         user_id = ensure_user(uow.session).id
     jobs = Jobs()
-    summary = import_paths(factory, user_id, [ENRON], ImportOptions(), jobs)
+    summary = import_paths(factory, user_id, [ENRON], ImportOptions(), jobs, system_clock)
     # Then exactly one derivation job, for this user, was sent once the import committed
     assert jobs.sent == [Job("interactions.derive_pending", {"user_id": user_id})]
     assert summary.owner == ["david.delainey@enron.com", "w..delainey@enron.com"]
@@ -63,7 +64,7 @@ def test_a_new_owner_address_rederives_everything(tmp_path: Path) -> None:
     factory = runtime.session_factory
     with unit_of_work(factory) as uow:
         user_id = ensure_user(uow.session).id
-    import_paths(factory, user_id, [ENRON], ImportOptions(), Jobs())
+    import_paths(factory, user_id, [ENRON], ImportOptions(), Jobs(), system_clock)
     derive_pending(factory, user_id, DerivationRules())
     before = snapshot(factory)
     with unit_of_work(factory) as uow:

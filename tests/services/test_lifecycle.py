@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from keepwarm.services.reconnect import QueueRules, compute_stats
 from keepwarm.services.reconnect.engine import dormant_ties, rank_suggestions
 from keepwarm.services.reconnect.lifecycle import ContactState
-from tests.services.test_reconnect_engine import T0, history
+from tests.support.builders import T0, history
 
 WEEKLY = compute_stats(history(1, [0, 7, 14, 21]))
 AS_OF = T0 + timedelta(days=21 + 120)  # 120 days silent: due

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keepwarm.services.reconnect import ContactHistory, InteractionPoint, QueueRules, compute_stats
+from keepwarm.services.reconnect import QueueRules, compute_stats
 from keepwarm.services.reconnect.engine import describe_gap, rank_suggestions
-
-T0 = datetime(2001, 1, 1, 12, tzinfo=UTC)
-
-
-def history(
-    pid: int, days: list[int], kind: str = "sent", size: int = 1, name: str | None = None
-) -> ContactHistory:
-    points = tuple(
-        InteractionPoint(T0 + timedelta(days=d), kind, size, f"subject {d}") for d in days
-    )
-    return ContactHistory(pid, name, (f"p{pid}@example.com",), points)
+from tests.support.builders import T0, history
 
 
 def test_cadence_is_learned_from_gaps_between_distinct_days() -> None:

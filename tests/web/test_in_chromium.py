@@ -14,15 +14,16 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
+from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.core.config import Settings
 from keepwarm.services.demo import SAMPLE_MAILBOX
 from keepwarm.services.models import LifecycleEvent
+from keepwarm.services.notify.previews import digest_preview
 from keepwarm.services.runtime import Runtime, build_runtime
 from keepwarm.services.web import create_app
-from keepwarm.workers.cli.notify import write_digest_preview
-from tests.smtp_server import free_port
-from tests.workers.cli_helpers import run_cli
-from tests.workers.sync_helpers import wait_for
+from tests.support.cli import run_cli
+from tests.support.smtp import free_port
+from tests.support.sync import wait_for
 
 AS_OF = datetime(2001, 2, 28, 23, 59, tzinfo=UTC)
 
@@ -79,8 +80,11 @@ def test_the_digest_fits_a_phone_and_its_links_act_once_in_a_browser(
 ) -> None:
     runtime, base = served
     digest = tmp_path / "digest.html"
-    _, people = write_digest_preview(runtime, AS_OF, digest)
-    assert people == 6
+    with runtime.session_factory() as session:
+        user_id = ensure_user(session).id
+    preview = digest_preview(runtime, user_id, AS_OF)
+    assert preview.people == 6
+    digest.write_text(preview.email.html, encoding="utf-8")
 
     phone = browser.new_page(viewport={"width": 375, "height": 740})
     phone.goto(digest.as_uri())

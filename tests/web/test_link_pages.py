@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
 from keepwarm.services.models import FollowUp, LifecycleEvent, User
 from keepwarm.services.notify.links import LABELS, LinkAction, LinkSigner, link_url
 from keepwarm.services.web import create_app
-from tests.web.conftest import MAX_AGE, NOW, SECRET, Site, TestClient
+from tests.support.links import MAX_AGE, NOW, SECRET, Site
 
 UNSUBSCRIBE = (LinkAction.UNSUBSCRIBE_DIGEST, LinkAction.UNSUBSCRIBE_PROMPTS)
 

@@ -19,9 +19,10 @@ from keepwarm.services.core.jobs import unit_of_work
 from keepwarm.services.models import LifecycleEvent
 from keepwarm.services.notify.links import LinkAction, link_url
 from keepwarm.services.runtime import build_runtime
-from tests.shifted import python_command
-from tests.web.helpers import add_contact
-from tests.workers.cli_helpers import REPO, settings_env
+from tests.support.cli import settings_env
+from tests.support.links import add_contact
+from tests.support.paths import REPO
+from tests.support.shifted import python_command
 
 # Straight to 127.0.0.1, whatever proxy the environment names.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workers.sync_helpers import CleanRun, clean_run
+from tests.support.sync import CleanRun, clean_run
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,9 @@ import pytest
 import redis
 
 from keepwarm.services.core.locks import LeaseLost, RedisLocks
-from tests.shifted import python_command
-from tests.workers.cli_helpers import REPO
-from tests.workers.sync_helpers import wait_for
+from tests.support.paths import REPO
+from tests.support.shifted import python_command
+from tests.support.sync import wait_for
 
 _HOLD_FOREVER = """
 import sys, threading, redis

@@ -5,16 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from keepwarm.services.core.config import Settings
-from tests.shifted import python_command
-from tests.workers.cli_helpers import run_process
-
-
-def assert_one_line_error(proc_stderr: str, *needles: str) -> None:
-    lines = [line for line in proc_stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc_stderr
-    assert "Traceback" not in proc_stderr
-    for needle in needles:
-        assert needle in lines[0]
+from tests.support.cli import assert_one_line_error, run_process
+from tests.support.shifted import python_command
 
 
 def test_missing_path(embedded_settings: Settings, tmp_path: Path) -> None:

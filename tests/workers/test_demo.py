@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from keepwarm.services.core.config import Settings
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.support.cli import run_cli, run_json
 
 
 def test_demo_imports_the_sample_and_shows_a_queue(tmp_path: Path) -> None:

@@ -17,21 +17,10 @@ from keepwarm.services.core.config import Settings
 from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.core.errors import NotFound
 from keepwarm.services.models import Interaction, Message
-from tests.conftest import TEST_TOKEN_KEY
-from tests.workers.cli_helpers import run_cli, run_json, run_process
-from tests.workers.sync_helpers import (
-    ENRON,
-    GETS,
-    QUERIES,
-    CleanRun,
-    connect,
-    finish,
-    keyed,
-    spawn,
-    store,
-    wait_for,
-)
-from tests.workers.test_cli_errors import assert_one_line_error
+from tests.support.cli import assert_one_line_error, run_cli, run_json, run_process
+from tests.support.paths import ENRON, MAILBOX
+from tests.support.settings import TEST_TOKEN_KEY, keyed
+from tests.support.sync import GETS, QUERIES, CleanRun, connect, finish, spawn, store, wait_for
 
 OWNER = "david.delainey@enron.com"
 ALIAS = "known.at.home@example.net"  # a known contact's other address, only the account has
@@ -67,7 +56,7 @@ def test_disconnect_revokes_the_grant_stops_sync_and_keeps_the_data(
     any_settings: Settings, clean_google_run: CleanRun
 ) -> None:
     settings = keyed(any_settings)
-    with GoogleSandbox([ENRON]) as sandbox:
+    with GoogleSandbox(list(MAILBOX)) as sandbox:
         connect(settings, sandbox)
         tokens = _stored_tokens(settings)
         assert not _refused(sandbox, tokens)  # they work before
@@ -167,7 +156,7 @@ def test_disconnecting_while_a_sync_runs_stops_it_cleanly(
     any_settings: Settings, purge: bool
 ) -> None:
     settings = keyed(any_settings)
-    with GoogleSandbox([ENRON]) as sandbox, store(settings) as db:
+    with GoogleSandbox(list(MAILBOX)) as sandbox, store(settings) as db:
         connect(settings, sandbox, "--no-sync")
         sandbox.delay(0.3, count=20, path_prefix="/batch")
         syncing = spawn(settings, "sync", "--wait")

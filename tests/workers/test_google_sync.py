@@ -15,16 +15,16 @@ import pytest
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.services.core.config import Settings
-from tests.workers.cli_helpers import run_cli, run_json
-from tests.workers.sync_helpers import (
+from tests.support.cli import run_cli, run_json
+from tests.support.paths import MAILBOX
+from tests.support.settings import keyed
+from tests.support.sync import (
     GETS,
-    MAILBOX,
     QUERIES,
     CleanRun,
     assert_same_as_clean,
     connect,
     finish,
-    keyed,
     spawn,
     store,
     wait_for,

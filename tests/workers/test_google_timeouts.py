@@ -22,8 +22,10 @@ from keepwarm.services.models import Account, SyncRun
 from keepwarm.services.runtime import build_runtime
 from keepwarm.workers.actors import SYNC_ACCOUNT
 from keepwarm.workers.broker import background
-from tests.workers.cli_helpers import run_json
-from tests.workers.sync_helpers import MAILBOX, QUERIES, connect, keyed
+from tests.support.cli import run_json
+from tests.support.paths import MAILBOX
+from tests.support.settings import keyed
+from tests.support.sync import QUERIES, connect
 
 TIMEOUT = 1.0  # long enough for any sandbox answer, short for a test
 STALL = 60.0  # how long the sandbox sits on a stalled request (it is woken when stopped)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from keepwarm.services.core.config import Settings
-from tests.conftest import TEST_DATA
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.support.cli import run_cli, run_json
+from tests.support.paths import TEST_DATA
 
 ENRON = str(TEST_DATA / "enron" / "delainey-d")
 

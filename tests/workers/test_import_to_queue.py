@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.db import make_engine
 from keepwarm.services.models import DeadLetter, Interaction, Message, OwnerAddress, Person
-from tests.conftest import TEST_DATA
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.support.cli import run_cli, run_json
+from tests.support.paths import TEST_DATA
 
 ENRON = TEST_DATA / "enron" / "delainey-d"
 APPARMOR = TEST_DATA / "apparmor-slice.mbox"

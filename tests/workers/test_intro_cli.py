@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from keepwarm.services.core.config import Settings
-from tests.workers.cli_helpers import run_cli, run_json, run_process
+from tests.support.cli import run_cli, run_json, run_process
 
 
 def write(folder: Path, n: int, head: str) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from keepwarm.services.core.config import Settings
-from tests.conftest import production_settings
-from tests.workers.cli_helpers import run_cli, run_json
+from tests.support.cli import run_cli, run_json
+from tests.support.settings import production_settings
 
 pytestmark = pytest.mark.slow
 

@@ -16,11 +16,11 @@ import subprocess
 from pathlib import Path
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.conftest import production_settings
-from tests.workers.cli_helpers import run_cli
-from tests.workers.sync_helpers import (
+from tests.support.cli import run_cli
+from tests.support.paths import MAILBOX
+from tests.support.settings import production_settings
+from tests.support.sync import (
     GETS,
-    MAILBOX,
     CleanRun,
     Store,
     assert_same_as_clean,

@@ -71,7 +71,7 @@ def sync_and_wait(runtime: Runtime) -> None:
     """Sync every active account with an in-process worker and wait until all are done."""
     with runtime.session_factory() as session:
         ids = session.scalars(
-            select(Account.id).where(Account.status == AccountStatus.ACTIVE.value)
+            select(Account.id).where(Account.status == AccountStatus.ACTIVE)
         ).all()
     with background(runtime, queues=[Queue.SYNC, Queue.DERIVE]) as bg:
         for account_id in ids:
@@ -138,9 +138,10 @@ def connect_command(
     """Connect a mail and calendar account once (OAuth): headers and events, read-only."""
     with open_runtime() as runtime:
         runtime.providers.get(provider)  # an unknown provider fails before any consent
+        day_end = parse_as_of(since, "--since")
         start = (
-            parse_as_of(since, "--since") - timedelta(days=1) + timedelta(microseconds=1)
-            if since
+            day_end - timedelta(days=1) + timedelta(microseconds=1)
+            if day_end is not None
             else default_since(runtime)
         )
         connect_account(runtime, provider, sandbox, start)

@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from keepwarm.connectors.errors import ConnectorError, ProviderError
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.errors import AppError, InvalidInput
 from keepwarm.services.runtime import Runtime, build_runtime
@@ -49,10 +50,11 @@ class UsageError(InvalidInput):
     """A command-line argument that cannot be used."""
 
 
-def parse_as_of(value: str | None, option: str = "--as-of") -> datetime:
-    """The end of day `value` (YYYY-MM-DD) in UTC, or now; nothing later than it is used."""
+def parse_as_of(value: str | None, option: str = "--as-of") -> datetime | None:
+    """The end of day `value` (YYYY-MM-DD) in UTC, None when not given (the caller's "now",
+    from the runtime's clock); nothing later than it is used."""
     if value is None:
-        return datetime.now(UTC)
+        return None
     try:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
@@ -111,6 +113,11 @@ def main() -> None:
     except AppError as exc:
         _error(str(exc))
         sys.exit(2)
+    except ConnectorError as exc:
+        # What was asked of the source is the person's to fix (exit 2); a provider that
+        # failed is not (exit 1). Either way one line (services.core.errors has the table).
+        _error(str(exc))
+        sys.exit(1 if isinstance(exc, ProviderError) else 2)
     except (typer.Abort, KeyboardInterrupt):
         _error("interrupted")
         sys.exit(130)

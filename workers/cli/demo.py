@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.demo import DEMO_CALENDAR, SAMPLE_MAILBOX
+from keepwarm.services.notify.previews import digest_preview, latest_prompt_preview
 from keepwarm.services.reconnect import views
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.cli.accounts import connect_account, print_accounts, sync_and_wait
@@ -27,7 +28,7 @@ from keepwarm.workers.cli.app import (
     parse_as_of,
 )
 from keepwarm.workers.cli.importing import print_summary, run_import
-from keepwarm.workers.cli.notify import write_digest_preview, write_meeting_prompt
+from keepwarm.workers.cli.notify import write_html
 from keepwarm.workers.cli.queue import print_queue
 
 # The sample's sent mail is continuous until the end of February 2001, then has a gap of eight
@@ -49,6 +50,7 @@ def demo_command(
     queue. Runs embedded in KEEPWARM_HOME/demo, started afresh each time; your data is untouched.
     """
     as_of = parse_as_of(DEMO_AS_OF)
+    assert as_of is not None  # a fixed date
     base = load_settings()
     home = base.home / "demo"
     shutil.rmtree(home, ignore_errors=True)
@@ -92,8 +94,16 @@ def demo_command(
     console.print()
     digest_file, prompt_file = home / "digest.html", home / "meeting-prompt.html"
     with open_runtime(settings) as runtime:
-        _, count = write_digest_preview(runtime, as_of, digest_file)
-        meeting = write_meeting_prompt(runtime, as_of, prompt_file)
+        with runtime.session_factory() as session:
+            user_id = ensure_user(session).id
+        digest = digest_preview(runtime, user_id, as_of)
+        write_html(digest_file, digest.email.html)
+        count = digest.people
+        prompt = latest_prompt_preview(runtime, user_id, as_of)
+        meeting = None
+        if prompt is not None:
+            write_html(prompt_file, prompt.email.html)
+            meeting = prompt.meeting
     console.print("[bold]The emails keepwarm would send[/bold]", highlight=False)
     console.print(
         f"  weekly digest ({count} people): {digest_file}",

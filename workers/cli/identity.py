@@ -22,7 +22,7 @@ def merge_command(
     """These two addresses are one person (later imports keep them together)."""
     with open_runtime() as runtime, unit_of_work(runtime.session_factory) as uow:
         user_id = ensure_user(uow.session).id
-        merge_addresses(uow.session, user_id, address, other)
+        merge_addresses(uow.session, user_id, address, other, runtime.clock())
     console.print(f"merged: {other} is now the same person as {address}", highlight=False)
 
 
@@ -34,7 +34,7 @@ def split_command(
     with open_runtime() as runtime, background(runtime, queues=[Queue.DERIVE]) as bg:
         with unit_of_work(runtime.session_factory, bg.sink) as uow:
             user_id = ensure_user(uow.session).id
-            moved = split_off(uow.session, user_id, address, uow.jobs)
+            moved = split_off(uow.session, user_id, address, uow.jobs, runtime.clock())
         bg.wait()
     message = "split" if moved else "already a person of its own; it will stay apart"
     console.print(f"{message}: {address}", highlight=False)

@@ -59,12 +59,15 @@ def run_import(
                     paths,
                     options,
                     bg.sink,
+                    runtime.clock,
                     progress=lambda n: bar.advance(task, n),
                 )
                 bar.update(task, description="deriving interactions")
                 bg.wait()
         else:
-            summary = import_paths(runtime.session_factory, user_id, paths, options, bg.sink)
+            summary = import_paths(
+                runtime.session_factory, user_id, paths, options, bg.sink, runtime.clock
+            )
             bg.wait()
     with runtime.session_factory() as session:
         return summarize_run(session, summary)

@@ -23,8 +23,8 @@ def intro_command(
 ) -> None:
     """Who could introduce you: your contacts who wrote or met with that person or company."""
     who = parse_target(target)
-    when = parse_as_of(as_of)
     with open_runtime() as runtime, runtime.session_factory() as session:
+        when = parse_as_of(as_of) or runtime.clock()
         user_id = ensure_user(session).id
         paths = find_intros(
             session, user_id, who, when, max_people=runtime.settings.bulk_recipients + 1

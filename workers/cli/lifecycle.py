@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -26,11 +26,15 @@ def _answer(
     on: str | None,
     until: datetime | None = None,
     until_text: str | None = None,
+    span: timedelta | None = None,
 ) -> None:
-    at = parse_as_of(on, "--on")
+    given = parse_as_of(on, "--on")
     if until_text is not None:
         until = parse_as_of(until_text, "--until")
     with open_runtime() as runtime, unit_of_work(runtime.session_factory) as uow:
+        at = given or runtime.clock()
+        if span is not None:
+            until = at + span
         user_id = ensure_user(uow.session).id
         record_action(uow.session, user_id, address, action, at, until)
     console.print(f"{action.value.replace('_', ' ')}: {address}", highlight=False)
@@ -53,7 +57,7 @@ def snooze_command(
         raise UsageError("snooze: give exactly one of --for (e.g. 2w, 1m, 3m) or --until DATE")
     if for_ is not None:
         span = parse_span(for_, "--for")
-        _answer(address, Action.SNOOZE, on, until=parse_as_of(on, "--on") + span)
+        _answer(address, Action.SNOOZE, on, span=span)
     else:
         _answer(address, Action.SNOOZE, on, until_text=until)
 

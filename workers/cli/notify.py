@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,20 +12,15 @@ from rich.table import Table
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.core.jobs import unit_of_work
 from keepwarm.services.models import DeliveryKind, User
-from keepwarm.services.notify.digest import compose_digest
-from keepwarm.services.notify.plan import plan_due, recipient_for
-from keepwarm.services.notify.prompts import build_prompt, candidate_events, why_not_prompted
-from keepwarm.services.notify.render import LinkMaker, render_digest, render_prompt
+from keepwarm.services.notify.plan import recipient_for
+from keepwarm.services.notify.previews import digest_preview
 from keepwarm.services.notify.schedule import WEEKDAYS, parse_timezone, parse_weekday
-from keepwarm.services.notify.send import PROMPT_REASON, digest_reason_line
 from keepwarm.services.notify.views import delivery_history, prompt_list
 from keepwarm.services.reconnect.lifecycle import person_for_address
 from keepwarm.services.reconnect.notes import add_follow_up, add_note
-from keepwarm.services.runtime import Runtime
-from keepwarm.workers.actors import send_owed
 from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
 
-__all__ = ["run_due_now", "write_digest_preview", "write_meeting_prompt"]
+__all__ = ["write_html"]
 
 Json = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
@@ -36,55 +29,13 @@ def _emit_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def write_digest_preview(runtime: Runtime, as_of: datetime, out: Path | None) -> tuple[str, int]:
-    """Render the digest as of `as_of` without sending; return (text, number of people).
-
-    With `out`, the HTML goes to that file. Links in a preview are real, signed links.
-    """
-    with runtime.session_factory() as session:
-        user = ensure_user(session)
-        session.commit()
-        rules = runtime.notify_rules
-        digest = compose_digest(session, user.id, as_of, rules.digest)
-        links = LinkMaker(runtime.link_signer(), rules.public_url, user.id)
-        email = render_digest(
-            digest, links, parse_timezone(user.timezone), digest_reason_line(user)
-        )
-    if out is not None:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(email.html, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--out {out}: {exc.strerror or exc}") from None
-    return email.text, len(digest.items)
-
-
-def write_meeting_prompt(runtime: Runtime, as_of: datetime, out: Path) -> str | None:
-    """Write the prompt of the latest meeting by `as_of` that earns one; its title, or None."""
-    rules = replace(runtime.notify_rules.prompt, window=timedelta(days=7))
-    with runtime.session_factory() as session:
-        user = ensure_user(session)
-        session.commit()
-        meetings = [
-            e
-            for e in candidate_events(session, [user.id], as_of, rules)
-            if why_not_prompted(session, e, as_of, rules) is None
-        ]
-        if not meetings:
-            return None
-        prompt = build_prompt(session, meetings[-1])
-        links = LinkMaker(runtime.link_signer(), runtime.notify_rules.public_url, user.id)
-        email = render_prompt(prompt, links, parse_timezone(user.timezone), PROMPT_REASON)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(email.html, encoding="utf-8")
-    return prompt.summary or "a meeting"
-
-
-def run_due_now(runtime: Runtime) -> list[str]:
-    """One scheduler tick done here: owe what is due and send it (embedded mode, tests)."""
-    with unit_of_work(runtime.session_factory) as uow:
-        due = plan_due(uow.session, runtime.clock(), runtime.notify_rules)
-    return [send_owed(runtime, delivery_id) for delivery_id in due]
+def write_html(path: Path, html: str, option: str = "--out") -> None:
+    """Write an email's HTML where the user asked; a bad path is their input, named."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
 
 
 def _apply_schedule(
@@ -149,11 +100,17 @@ def digest_command(
         raise UsageError("--as-of and --out go with --preview")
     with open_runtime() as runtime:
         if preview:
-            text, count = write_digest_preview(runtime, parse_as_of(as_of), out)
+            with runtime.session_factory() as session:
+                user_id = ensure_user(session).id
+                session.commit()
+            shown = digest_preview(runtime, user_id, parse_as_of(as_of) or runtime.clock())
             if out is not None:
-                console.print(f"digest preview ({count} people) written to {out}", highlight=False)
+                write_html(out, shown.email.html)
+                console.print(
+                    f"digest preview ({shown.people} people) written to {out}", highlight=False
+                )
             else:
-                print(text)
+                print(shown.email.text)
             return
         with unit_of_work(runtime.session_factory) as uow:
             user = ensure_user(uow.session)
@@ -250,7 +207,7 @@ def note_command(address: Address, text: Annotated[str, typer.Argument(help="the
     with open_runtime() as runtime, unit_of_work(runtime.session_factory) as uow:
         user_id = ensure_user(uow.session).id
         person_id = person_for_address(uow.session, user_id, address)
-        add_note(uow.session, user_id, person_id, text, datetime.now(UTC))
+        add_note(uow.session, user_id, person_id, text, runtime.clock())
     console.print(f"note added: {address}", highlight=False)
 
 
@@ -263,9 +220,10 @@ def follow_up_command(
     reason: Annotated[str | None, typer.Option("--reason", help="what about")] = None,
 ) -> None:
     """Be reminded of someone in the digest, unless you are in touch before then."""
-    now = datetime.now(UTC)
-    due = now + parse_span(in_, "--in")
+    span = parse_span(in_, "--in")
     with open_runtime() as runtime, unit_of_work(runtime.session_factory) as uow:
+        now = runtime.clock()
+        due = now + span
         user_id = ensure_user(uow.session).id
         person_id = person_for_address(uow.session, user_id, address)
         add_follow_up(uow.session, user_id, person_id, now, due, reason)

@@ -62,8 +62,8 @@ def suggestions_command(
     as_json: Json = False,
 ) -> None:
     """Whom to reconnect with: people gone quiet for longer than usual for them, best first."""
-    when = parse_as_of(as_of)
     with open_runtime() as runtime, runtime.session_factory() as session:
+        when = parse_as_of(as_of) or runtime.clock()
         user_id = ensure_user(session).id
         items = views.suggestions(
             session,
@@ -97,8 +97,8 @@ def contacts_command(
     as_json: Json = False,
 ) -> None:
     """Everyone you have a relationship with (you wrote to them or met them), strongest first."""
-    when = parse_as_of(as_of)
     with open_runtime() as runtime, runtime.session_factory() as session:
+        when = parse_as_of(as_of) or runtime.clock()
         user_id = ensure_user(session).id
         if merge_candidates:
             candidates = views.merge_candidates(session, user_id, when)
@@ -145,8 +145,8 @@ def contact_command(
     as_json: Json = False,
 ) -> None:
     """One person and your timeline with them, newest first."""
-    when = parse_as_of(as_of)
     with open_runtime() as runtime, runtime.session_factory() as session:
+        when = parse_as_of(as_of) or runtime.clock()
         user_id = ensure_user(session).id
         detail = views.contact_detail(session, user_id, address, when)
         session.commit()

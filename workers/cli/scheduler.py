@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -49,7 +48,7 @@ def scheduler_command(
             console.print("keepwarm scheduler: one round enqueued")
             return
         scheduler = BlockingScheduler(timezone="UTC")
-        now = datetime.now(UTC)
+        now = runtime.clock()
         for name, minutes in (
             (SYNC_ALL, float(settings.sync_interval_minutes)),
             (NOTIFY_TICK, settings.tick_minutes),

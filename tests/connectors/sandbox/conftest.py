@@ -4,22 +4,13 @@ and `make_sandbox` are in tests/connectors/conftest.py, shared with the connecto
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import authorize, gmail_service
-
-DATA = Path(__file__).resolve().parents[2] / "data"
-ENRON = DATA / "enron" / "delainey-d"
-TAKEOUT = DATA / "takeout" / "All mail Including Spam and Trash.mbox"
-RECUR = DATA / "ics" / "icaljs" / "recur_instances.ics"
-DAILY = DATA / "ics" / "icaljs" / "daily_recur.ics"
-OWNER = "david.delainey@enron.com"
+from tests.support.google import authorize, gmail_service
 
 
 @pytest.fixture
@@ -40,15 +31,3 @@ def gmail(sandbox: GoogleSandbox, creds: Any) -> Iterator[Any]:
     service = gmail_service(sandbox, creds)
     yield service
     service.close()
-
-
-def discovery(name: str) -> dict[str, Any]:
-    """The shared copy of a discovery document (the same bytes the client library bundles)."""
-    path = DATA.parents[2] / "shared" / "data" / "api" / "google-discovery" / f"{name}.json"
-    if not path.is_file():  # fall back to the copy inside googleapiclient
-        from googleapiclient.discovery_cache import get_static_doc
-
-        text = get_static_doc(*name.split("."))
-        assert text is not None
-        return dict(json.loads(text))
-    return dict(json.loads(path.read_text()))

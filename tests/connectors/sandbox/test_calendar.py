@@ -11,8 +11,10 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import ManualClock, authorize, calendar_service
-from tests.connectors.sandbox.conftest import DATA, OWNER, RECUR
+from tests.support.google import ManualClock, authorize, calendar_service
+from tests.support.paths import RECUR
+from tests.support.paths import SANDBOX_OWNER as OWNER
+from tests.support.paths import TEST_DATA as DATA
 
 CANCEL_ONE = DATA / "ics" / "recurring-ical-events" / "issue_18_cancel_status.ics"
 DECLINED = DATA / "ics" / "apparmor" / "008-declined.ics"

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import authorize, calendar_service, gmail_service
-from tests.connectors.sandbox.conftest import DATA, ENRON, TAKEOUT, discovery
-from tests.connectors.sandbox.discovery_schema import check
+from tests.support.discovery_schema import check
+from tests.support.google import authorize, calendar_service, discovery, gmail_service
+from tests.support.paths import ENRON, TAKEOUT
+from tests.support.paths import TEST_DATA as DATA
 
 
 def test_the_checker_catches_what_it_must() -> None:

@@ -12,14 +12,9 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import (
-    AUTH,
-    authorize,
-    gmail_by_endpoint,
-    gmail_service,
-    raw_get,
-)
-from tests.connectors.sandbox.conftest import ENRON, OWNER, TAKEOUT
+from tests.support.google import AUTH, authorize, gmail_by_endpoint, gmail_service, raw_get
+from tests.support.paths import ENRON, TAKEOUT
+from tests.support.paths import SANDBOX_OWNER as OWNER
 
 HEADERS = ["From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References"]
 

@@ -10,8 +10,8 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import authorize, gmail_service
-from tests.connectors.sandbox.conftest import ENRON, TAKEOUT
+from tests.support.google import authorize, gmail_service
+from tests.support.paths import ENRON, TAKEOUT
 
 
 @pytest.fixture

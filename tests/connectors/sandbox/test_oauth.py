@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import (
+from tests.support.google import (
     AUTH,
     CLIENT_ID,
     REDIRECT,
@@ -29,7 +29,7 @@ from tests.connectors.sandbox.clients import (
     post_form,
     raw_get,
 )
-from tests.connectors.sandbox.conftest import OWNER
+from tests.support.paths import SANDBOX_OWNER as OWNER
 
 
 def _refresh(creds: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.connectors.sandbox.clients import (
+from tests.support.google import (
     ManualClock,
     authorize,
     calendar_service,
@@ -21,7 +21,8 @@ from tests.connectors.sandbox.clients import (
     post_json,
     raw_get,
 )
-from tests.connectors.sandbox.conftest import ENRON, OWNER, RECUR
+from tests.support.paths import ENRON, RECUR
+from tests.support.paths import SANDBOX_OWNER as OWNER
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from keepwarm.services.core.config import Settings
 from keepwarm.workers.cli import app
-from tests.shifted import python_command
+from tests.support.shifted import python_command
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,3 +61,12 @@ def run_process(settings: Settings, *args: str) -> subprocess.CompletedProcess[s
         timeout=300,
         check=False,
     )
+
+
+def assert_one_line_error(proc_stderr: str, *needles: str) -> None:
+    """A failed command said exactly one line, with each of `needles`, and no traceback."""
+    lines = [line for line in proc_stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc_stderr
+    assert "Traceback" not in proc_stderr
+    for needle in needles:
+        assert needle in lines[0]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,8 @@ from keepwarm.services.models import (
     UsedLink,
     User,
 )
+from keepwarm.services.notify.links import LinkAction, LinkSigner, link_url
+from keepwarm.services.runtime import Runtime
 
 
 def add_contact(session: Session, user_id: int, name: str, address: str) -> int:
@@ -69,3 +72,37 @@ def stored(session_factory: sessionmaker[Session]) -> Stored:
                 for u in session.scalars(select(User).order_by(User.id))
             ),
         )
+
+
+# The link server under test: its clock, its secret and its links' lifetime.
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+SECRET = "web-test-secret-0123456789"
+MAX_AGE = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Site:
+    """The app under test and the ids of what it may touch."""
+
+    client: TestClient
+    runtime: Runtime
+    signer: LinkSigner
+    user_id: int
+    jane: int  # the user's contact
+    other_user_id: int
+    bob: int  # the other user's contact
+
+    def url(
+        self,
+        action: LinkAction,
+        person_id: int | None = None,
+        *,
+        user_id: int | None = None,
+        signer: LinkSigner | None = None,
+    ) -> str:
+        """The path a freshly signed link points at (the real link_url, with no host)."""
+        token = (signer or self.signer).token(user_id or self.user_id, action, person_id)
+        return link_url("", action, token)
+
+    def stored(self) -> Stored:
+        return stored(self.runtime.session_factory)

@@ -20,22 +20,14 @@ from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.db import make_engine
 from keepwarm.services.models import Account, Message, StreamKind, SyncCursor, SyncRun
-from tests.conftest import TEST_DATA, TEST_TOKEN_KEY
-from tests.shifted import python_command
-from tests.workers.cli_helpers import REPO, run_cli, run_json, settings_env
+from tests.support.cli import run_cli, run_json, settings_env
+from tests.support.paths import MAILBOX, REPO
+from tests.support.settings import keyed
+from tests.support.shifted import python_command
 
 T = TypeVar("T")
-ENRON = TEST_DATA / "enron" / "delainey-d"
-# Mail whose Date and receipt time disagree (delayed, resent, forged): Gmail lists by receipt.
-RECEIPT = TEST_DATA / "receipt" / "delainey-receipt-times.mbox"
-MAILBOX = (ENRON, RECEIPT)
 QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
 GETS = "gmail.users.messages.get"
-
-
-def keyed(settings: Settings) -> Settings:
-    """`settings` with the test token key (connecting stores tokens encrypted)."""
-    return settings.model_copy(update={"token_key": Settings(token_key=TEST_TOKEN_KEY).token_key})
 
 
 def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from keepwarm.services.core.config import Settings
+
 
 @dataclass
 class Received:
@@ -74,3 +76,16 @@ def smtp_server() -> Iterator[tuple[int, Received]]:
         yield port, received
     finally:
         controller.stop()
+
+
+def mail_settings(settings: Settings, port: int) -> Settings:
+    """`settings` sending through the local test server, with links on a fixed base."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": "none",
+            "public_url": "https://kw.example",
+            "mail_from": "keepwarm <digest@kw.example>",
+        }
+    )

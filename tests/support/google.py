@@ -16,6 +16,7 @@ from googleapiclient.discovery import build, build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
+from tests.support.paths import REPO
 
 AUTH = "https://www.googleapis.com/auth/"
 SCOPES = [
@@ -187,3 +188,15 @@ def post_form(sandbox: GoogleSandbox, path: str, form: dict[str, str]) -> tuple[
     finally:
         connection.close()
     return response.status, json.loads(body)
+
+
+def discovery(name: str) -> dict[str, Any]:
+    """The shared copy of a discovery document (the same bytes the client library bundles)."""
+    path = REPO.parent / "shared" / "data" / "api" / "google-discovery" / f"{name}.json"
+    if not path.is_file():  # fall back to the copy inside googleapiclient
+        from googleapiclient.discovery_cache import get_static_doc
+
+        text = get_static_doc(*name.split("."))
+        assert text is not None
+        return dict(json.loads(text))
+    return dict(json.loads(path.read_text()))

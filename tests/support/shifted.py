@@ -19,7 +19,7 @@ SHIFT_VARIABLE = "KEEPWARM_TEST_CLOCK_SHIFT_DAYS"
 def python_command(*args: str) -> list[str]:
     """The argv that runs `python ARGS...` (`-m MODULE` or `-c CODE` first) on the test clock."""
     if os.environ.get(SHIFT_VARIABLE):
-        return [sys.executable, "-m", "tests.shifted", *args]
+        return [sys.executable, "-m", "tests.support.shifted", *args]
     return [sys.executable, *args]
 
 
