@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,20 +18,26 @@ from keepwarm.connectors.microsoft.mail import PAGE_SIZE
 from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.connectors.sandbox.microsoft import Limits, MicrosoftSandbox
 from keepwarm.services.core.config import Settings
-from tests.conftest import production_settings
-from tests.connectors.microsoft.clients import consent_as, graph
-from tests.workers.cli_helpers import run_cli, run_json
-from tests.workers.microsoft_helpers import (
+from tests.support.cli import run_cli, run_json
+from tests.support.microsoft import consent_as, graph
+from tests.support.microsoft_sync import (
     APP_ID,
     CleanMicrosoftRun,
     assert_same_as_clean_microsoft,
     clean_microsoft_run,
     connect_microsoft,
 )
-from tests.workers.sync_helpers import ENRON, MAILBOX, QUERIES, keyed, spawn, store, wait_for
-from tests.workers.test_sync_killed_worker import QUICK_RECOVERY, _caught_up, _stop
+from tests.support.paths import ENRON, MAILBOX
+from tests.support.settings import keyed, production_settings
+from tests.support.sync import QUERIES, Store, spawn, store, wait_for
 
 OWNER = "david.delainey@enron.com"
+# Dead workers are noticed in seconds (see test_sync_killed_worker, whose settings these are).
+QUICK_RECOVERY = {
+    "KEEPWARM_WORKER_LIVENESS_SECONDS": "1",
+    "KEEPWARM_BROKER_HEARTBEAT_TIMEOUT_SECONDS": "3",
+    "KEEPWARM_BROKER_MAINTENANCE_PER_MILLION": "1000000",
+}
 _BODIES = {"body", "bodyPreview", "uniqueBody"}
 
 
@@ -268,3 +275,26 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
         # interrupted can have been fetched twice
         assert sandbox.served_twice() <= PAGE_SIZE
     assert_same_as_clean_microsoft(settings, clean_microsoft)
+
+
+def _caught_up(db: Store) -> bool:
+    """Backfill done, the latest run a success, and every message derived."""
+    account = db.account()
+    return (
+        account is not None
+        and db.mail_caught_up()
+        and account.last_success_at is not None
+        and account.last_sync_at == account.last_success_at
+        and db.underived() == 0
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """Stop a worker the polite way (it finishes the job in hand), or kill it if it hangs."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

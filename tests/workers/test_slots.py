@@ -10,7 +10,21 @@ import redis
 
 from keepwarm.services.core.quota import LocalQuota, RedisQuota
 from keepwarm.services.core.slots import LocalSlots, RedisSlots
-from tests.workers.test_locks_and_quota import FakeClock
+
+
+class FakeClock:
+    """Time that moves only when a waiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.slept = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
 
 
 class Gate:

@@ -9,14 +9,9 @@ from typing import Any
 import pytest
 
 from keepwarm.connectors.sandbox.microsoft import Limits, MicrosoftSandbox
-from tests.connectors.conftest import CALENDAR_WINDOW
-from tests.connectors.sandbox.clients import ManualClock
+from tests.support.google import ManualClock
+from tests.support.microsoft import CALENDAR_WINDOW, MICROSOFT_SEEDS
 
-DATA = Path(__file__).resolve().parents[2] / "data"
-ENRON = DATA / "enron" / "delainey-d"
-RECUR = DATA / "ics" / "icaljs" / "recur_instances.ics"
-CANCELLED = DATA / "ics" / "recurring-ical-events" / "issue_18_cancel_status.ics"
-OWNER = "david.delainey@enron.com"
 UNLIMITED = Limits(requests=10**9, window=600.0, concurrent=10**6)
 
 
@@ -37,7 +32,7 @@ def make_ms(ms_clock: ManualClock) -> Iterator[Callable[..., MicrosoftSandbox]]:
         options.setdefault("clock", ms_clock)
         options.setdefault("calendar_window", CALENDAR_WINDOW)
         options.setdefault("limits", UNLIMITED)
-        sandbox = MicrosoftSandbox(list(seeds) or [ENRON, RECUR, CANCELLED], **options).start()
+        sandbox = MicrosoftSandbox(list(seeds or MICROSOFT_SEEDS), **options).start()
         started.append(sandbox)
         return sandbox
 

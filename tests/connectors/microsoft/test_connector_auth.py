@@ -14,14 +14,14 @@ from keepwarm.connectors.errors import AuthExpired, ConsentRefused, ProviderUnav
 from keepwarm.connectors.microsoft import MicrosoftAuth, MicrosoftEndpoints
 from keepwarm.connectors.microsoft.auth import classify_msal_error
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
-from tests.connectors.microsoft.clients import (
+from tests.support.microsoft import (
     CLIENT_ID,
     REDIRECT,
     connect,
     connector_auth,
     form_fields,
 )
-from tests.connectors.microsoft.conftest import OWNER
+from tests.support.paths import SANDBOX_OWNER as OWNER
 
 
 def test_consent_gives_a_grant_that_refreshes_silently(ms: MicrosoftSandbox) -> None:

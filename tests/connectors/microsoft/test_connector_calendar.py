@@ -12,8 +12,8 @@ from keepwarm.connectors.microsoft import GraphCalendarSource, open_microsoft
 from keepwarm.connectors.microsoft.graph import GraphClient
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.connectors.types import SINGLE_OCCURRENCE, CalendarEvent, ResponseStatus
-from tests.connectors.microsoft.clients import connect
-from tests.connectors.microsoft.conftest import CANCELLED, RECUR
+from tests.support.microsoft import CANCELLED, connect
+from tests.support.paths import RECUR
 
 SINCE = datetime(2012, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 30, tzinfo=UTC)

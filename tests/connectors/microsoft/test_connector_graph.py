@@ -17,8 +17,8 @@ from keepwarm.connectors.errors import (
 )
 from keepwarm.connectors.microsoft.graph import GraphClient
 from keepwarm.connectors.sandbox.microsoft import Limits, MicrosoftSandbox
-from tests.connectors.microsoft.clients import connect
-from tests.connectors.sandbox.clients import ManualClock
+from tests.support.google import ManualClock
+from tests.support.microsoft import connect
 
 
 class Recorder:

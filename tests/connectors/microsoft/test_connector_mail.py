@@ -18,9 +18,10 @@ from keepwarm.connectors.microsoft import open_microsoft
 from keepwarm.connectors.microsoft.translate import OTHER_LABEL
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.connectors.types import MailMessage
-from tests.connectors.conftest import CALENDAR_WINDOW
-from tests.connectors.microsoft.clients import connect
-from tests.connectors.microsoft.conftest import DATA, ENRON, OWNER
+from tests.support.microsoft import CALENDAR_WINDOW, connect
+from tests.support.paths import ENRON
+from tests.support.paths import SANDBOX_OWNER as OWNER
+from tests.support.paths import TEST_DATA as DATA
 
 LONG_AGO = datetime(1990, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
-from tests.connectors.microsoft.clients import consent, graph, read_round
+from tests.support.microsoft import consent, graph, read_round
 
 VIEW = "/me/calendarView/delta?startDateTime=2012-01-01T00:00:00Z&endDateTime=2021-01-01T00:00:00Z"
 

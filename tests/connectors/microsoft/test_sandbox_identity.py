@@ -13,7 +13,8 @@ import msal
 import pytest
 
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
-from tests.connectors.microsoft.clients import (
+from tests.support.google import ManualClock
+from tests.support.microsoft import (
     CLIENT_ID,
     REDIRECT,
     SCOPES,
@@ -24,8 +25,7 @@ from tests.connectors.microsoft.clients import (
     msal_app,
     start_consent,
 )
-from tests.connectors.microsoft.conftest import OWNER
-from tests.connectors.sandbox.clients import ManualClock
+from tests.support.paths import SANDBOX_OWNER as OWNER
 
 
 def _claims(token: str) -> dict[str, Any]:

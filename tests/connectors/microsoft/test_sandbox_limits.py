@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from keepwarm.connectors.sandbox.microsoft import Limits, MicrosoftSandbox
-from tests.connectors.microsoft.clients import CLIENT_ID, consent, graph
-from tests.connectors.sandbox.clients import ManualClock
+from tests.support.google import ManualClock
+from tests.support.microsoft import CLIENT_ID, consent, graph
 
 
 def _token(sandbox: MicrosoftSandbox) -> str:

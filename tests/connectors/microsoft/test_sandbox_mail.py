@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
-from tests.connectors.microsoft.clients import consent, graph, read_round
-from tests.connectors.microsoft.conftest import ENRON, OWNER
+from tests.support.microsoft import consent, graph, read_round
+from tests.support.paths import ENRON
+from tests.support.paths import SANDBOX_OWNER as OWNER
 
 SELECT = "from,sender,toRecipients,ccRecipients,subject,internetMessageId,receivedDateTime"
 _DELEGATED = """\

@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 from urllib.request import Request, urlopen
 
-from tests.connectors.microsoft.conftest import ENRON, OWNER
-from tests.shifted import python_command
+from tests.support.paths import ENRON
+from tests.support.paths import SANDBOX_OWNER as OWNER
+from tests.support.shifted import python_command
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
-from tests.connectors.microsoft.clients import consent, graph, read_round
-from tests.connectors.microsoft.graph_schema import DOCS, check
+from tests.support.graph_schema import DOCS, check
+from tests.support.microsoft import consent, graph, read_round
 
 pytestmark = pytest.mark.skipif(
     not DOCS.is_dir(), reason="the shared Graph documentation archive is not here"

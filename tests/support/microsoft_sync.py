@@ -10,8 +10,19 @@ from typing import Any
 
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.services.core.config import Settings
-from tests.workers.cli_helpers import run_cli, run_json
-from tests.workers.sync_helpers import MAILBOX, QUERIES, keyed, store
+from tests.support.cli import run_cli, run_json
+from tests.support.paths import MAILBOX
+from tests.support.settings import keyed
+from tests.support.sync import QUERIES, store
+
+__all__ = [
+    "APP_ID",
+    "DELTA",
+    "CleanMicrosoftRun",
+    "assert_same_as_clean_microsoft",
+    "clean_microsoft_run",
+    "connect_microsoft",
+]
 
 DELTA = "message.delta"
 # The app id keepwarm presents unless KEEPWARM_MICROSOFT_CLIENT_ID says otherwise; Outlook's

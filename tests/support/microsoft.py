@@ -1,9 +1,11 @@
-"""The real msal and httpx, pointed at a Microsoft sandbox: only endpoints differ from
-production. The sandbox's own tests use these helpers; the connector builds the same things."""
+"""Microsoft's side of the tests: the real msal and httpx pointed at the Microsoft sandbox
+(only endpoints differ from production), keepwarm's own consent against it, (the CLI's side is in
+`tests.support.microsoft_sync`)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
@@ -14,7 +16,37 @@ from keepwarm.connectors.base import Grant
 from keepwarm.connectors.microsoft import MicrosoftAuth, MicrosoftEndpoints
 from keepwarm.connectors.microsoft.transport import LoopbackSession
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
+from tests.support.paths import ENRON, RECUR, TEST_DATA
 
+__all__ = [
+    "CALENDAR_WINDOW",
+    "CANCELLED",
+    "CLIENT_ID",
+    "MICROSOFT_SEEDS",
+    "REDIRECT",
+    "SCOPES",
+    "browse",
+    "connect",
+    "connector_auth",
+    "consent",
+    "consent_as",
+    "form_fields",
+    "graph",
+    "msal_app",
+    "read_round",
+    "start_consent",
+]
+
+# A recurring series with one occurrence cancelled (STATUS:CANCELLED on its RECURRENCE-ID).
+CANCELLED = TEST_DATA / "ics" / "recurring-ical-events" / "issue_18_cancel_status.ics"
+# What the Microsoft sandboxes of the connector tests are seeded with by default.
+MICROSOFT_SEEDS = (ENRON, RECUR, CANCELLED)
+# The window the sandbox expands recurring events over: fixed, so an unbounded series gives the
+# same occurrences on any day the suite runs.
+CALENDAR_WINDOW = (
+    datetime(2026, 11, 30, tzinfo=UTC) - timedelta(days=365 * 30),
+    datetime(2026, 11, 30, tzinfo=UTC) + timedelta(days=365),
+)
 CLIENT_ID = "0e9c6f1a-5b2d-4c5e-9f3a-1d2c3b4a5f6e"
 SCOPES = ["Mail.ReadBasic", "Calendars.ReadBasic", "User.Read"]
 REDIRECT = "http://localhost:8765/"

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-DOCS = Path(__file__).resolve().parents[4] / "shared" / "data" / "api" / "msgraph-docs-examples"
+DOCS = Path(__file__).resolve().parents[3] / "shared" / "data" / "api" / "msgraph-docs-examples"
 _ROW = re.compile(r"^\|\s*([A-Za-z@.]+)\s*\|\s*([^|]+?)\s*\|")
 _LINK = re.compile(r"\[([^\]]+)\]\(([a-z]+)\.md\)")
 _OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
