@@ -7,14 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepwarm.connectors.base import AccountSources, ProviderAuth, Spend
-from keepwarm.connectors.microsoft.auth import AUTH_TIMEOUT, MicrosoftAuth, MicrosoftEndpoints
-from keepwarm.connectors.microsoft.mail import PAGE_SIZE
-from keepwarm.connectors.microsoft.sources import open_microsoft
+
+if TYPE_CHECKING:
+    from keepwarm.connectors.microsoft.auth import MicrosoftAuth
 
 __all__ = ["MicrosoftProvider"]
+
+# msal and httpx are imported when the provider is first used, not with the registry: every
+# command builds the registry, few talk to Microsoft.
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,16 @@ class MicrosoftProvider:
     client_id: str
     client_secret: str | None = None
     tenant: str = "common"
-    timeout: float = AUTH_TIMEOUT
-    page_size: int = PAGE_SIZE
+    timeout: float = 30.0
+    page_size: int = 250
     hold: Callable[[str], AbstractContextManager[object]] = field(default=lambda key: nullcontext())
     budget: Callable[[str, int], None] = field(default=lambda key, requests: None)
     name: str = "microsoft"
     label: str = "Microsoft"
 
     def client(self, api_base: str | None) -> MicrosoftAuth:
+        from keepwarm.connectors.microsoft.auth import MicrosoftAuth, MicrosoftEndpoints
+
         endpoints = MicrosoftEndpoints.for_base(api_base) if api_base else MicrosoftEndpoints()
         return MicrosoftAuth(
             self.client_id, self.client_secret, self.tenant, endpoints, self.timeout
@@ -49,6 +54,8 @@ class MicrosoftProvider:
     def open_sources(
         self, email: str, api_base: str | None, tokens: dict[str, Any], spend: Spend
     ) -> AccountSources:
+        from keepwarm.connectors.microsoft.sources import open_microsoft
+
         key = f"graph:{email.lower()}"
 
         def charge(requests: int) -> None:

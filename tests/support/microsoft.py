@@ -13,7 +13,7 @@ import httpx
 import msal
 
 from keepwarm.connectors.base import Grant
-from keepwarm.connectors.microsoft import MicrosoftAuth, MicrosoftEndpoints
+from keepwarm.connectors.microsoft.auth import MicrosoftAuth, MicrosoftEndpoints
 from keepwarm.connectors.microsoft.transport import LoopbackSession
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from tests.support.paths import ENRON, RECUR, TEST_DATA

@@ -11,8 +11,11 @@ import pytest
 
 from keepwarm.connectors.base import ConsentRequest
 from keepwarm.connectors.errors import AuthExpired, ConsentRefused, ProviderUnavailable
-from keepwarm.connectors.microsoft import MicrosoftAuth, MicrosoftEndpoints
-from keepwarm.connectors.microsoft.auth import classify_msal_error
+from keepwarm.connectors.microsoft.auth import (
+    MicrosoftAuth,
+    MicrosoftEndpoints,
+    classify_msal_error,
+)
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from tests.support.microsoft import (
     CLIENT_ID,

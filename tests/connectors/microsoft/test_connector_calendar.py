@@ -8,8 +8,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from keepwarm.connectors.microsoft import GraphCalendarSource, open_microsoft
+from keepwarm.connectors.microsoft.calendar import GraphCalendarSource
 from keepwarm.connectors.microsoft.graph import GraphClient
+from keepwarm.connectors.microsoft.sources import open_microsoft
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.connectors.types import SINGLE_OCCURRENCE, CalendarEvent, ResponseStatus
 from tests.support.microsoft import CANCELLED, connect

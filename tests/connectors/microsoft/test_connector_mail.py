@@ -14,7 +14,7 @@ import pytest
 from keepwarm.connectors.base import AccountSources
 from keepwarm.connectors.errors import CursorExpired
 from keepwarm.connectors.files import read_paths
-from keepwarm.connectors.microsoft import open_microsoft
+from keepwarm.connectors.microsoft.sources import open_microsoft
 from keepwarm.connectors.microsoft.translate import OTHER_LABEL
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.connectors.types import MailMessage
