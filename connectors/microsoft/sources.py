@@ -49,9 +49,15 @@ def open_microsoft(
         sleep=sleep,
         max_wait=max_wait,
     )
+    mail = GraphMailSource(graph, page_size=page_size)
+
+    def close() -> None:
+        mail.close()
+        graph.close()
+
     return AccountSources(
-        mail=GraphMailSource(graph, page_size=page_size),
+        mail=mail,
         calendar=GraphCalendarSource(graph, owner, page_size=page_size),
         current_tokens=source.current_tokens,
-        close=graph.close,
+        close=close,
     )
