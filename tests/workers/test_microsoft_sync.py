@@ -10,14 +10,17 @@ import signal
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from keepwarm.connectors.microsoft.mail import PAGE_SIZE
 from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.connectors.sandbox.microsoft import Limits, MicrosoftSandbox
 from keepwarm.services.core.config import Settings
+from keepwarm.services.notify.send import stale_reasons
 from tests.support.cli import run_cli, run_json
 from tests.support.microsoft import consent_as, graph
 from tests.support.microsoft_sync import (
@@ -217,6 +220,14 @@ def test_revoked_consent_stops_the_sync_and_reconnecting_resumes(
     served = dict(sandbox.served())
     run_cli(settings, "sync", "--wait")  # not retried: nothing reaches Graph
     assert sandbox.served() == served
+    # The next digest tells the user instead of being made from stale data
+    with store(settings) as db, Session(db.engine) as session:
+        account = db.account()
+        assert account is not None
+        reasons = stale_reasons(session, account.user_id, datetime.now(UTC), timedelta(hours=48))
+    assert reasons == [
+        f"{OWNER} needs reconnecting ({account.status_reason}): run `keepwarm connect microsoft`"
+    ]
     sandbox.restore_consent()
     connect_microsoft(settings, sandbox)
     assert run_json(settings, "accounts")[0]["status"] == "active"
