@@ -21,7 +21,6 @@ from keepwarm.services.runtime import Runtime
 from keepwarm.workers.cli.accounts import connect_account, print_accounts, sync_and_wait
 from keepwarm.workers.cli.app import (
     UsageError,
-    app,
     console,
     err_console,
     load_settings,
@@ -32,13 +31,16 @@ from keepwarm.workers.cli.importing import print_summary, run_import
 from keepwarm.workers.cli.notify import write_html
 from keepwarm.workers.cli.queue import print_queue
 
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
+
 # The sample's sent mail is continuous until the end of February 2001, then has a gap of eight
 # months (the Enron export kept only some folders); a queue read after the gap would only show
 # the gap.
 DEMO_AS_OF = "2001-02-28"
 
 
-@app.command("demo")
+@commands.command("demo")
 def demo_command(
     from_files: Annotated[
         bool, typer.Option("--from-files", help="import the sample as a file instead")

@@ -7,12 +7,15 @@ from typing import Annotated
 
 import typer
 
-from keepwarm.workers.cli.app import UsageError, app
+from keepwarm.workers.cli.app import UsageError
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 _DEFAULT_PORTS = {"google": 8080, "microsoft": 8081}
 
 
-@app.command("sandbox")
+@commands.command("sandbox")
 def sandbox_command(
     provider: Annotated[str, typer.Argument(help="google or microsoft")],
     seed: Annotated[
@@ -25,8 +28,11 @@ def sandbox_command(
     ] = None,
     user: Annotated[str | None, typer.Option("--user", help="the mailbox owner's address")] = None,
 ) -> None:
-    """Serve a local, wire-faithful Google (OAuth, Gmail, Calendar) or Microsoft (identity
-    platform, Graph mail and calendar) for tests and demos."""
+    """Serve a local, wire-faithful provider (OAuth, mail, calendar) for tests and demos.
+
+    google: OAuth, Gmail v1 and Calendar v3; microsoft: the identity platform and Graph v1.0
+    mail and calendar, with Outlook's limits.
+    """
     if provider not in _DEFAULT_PORTS:
         raise UsageError(f"sandbox: unknown provider {provider!r} (supported: google, microsoft)")
     for path in seed:

@@ -9,10 +9,13 @@ from typing import Annotated
 
 import typer
 
-from keepwarm.workers.cli.app import UsageError, app, console, load_settings, open_runtime
+from keepwarm.workers.cli.app import UsageError, console, load_settings, open_runtime
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 
-@app.command(
+@commands.command(
     "serve",
     help=(
         "Serve the pages the links in digests and meeting prompts open.\n\n"
