@@ -1,4 +1,5 @@
-"""`keepwarm connect google`, `keepwarm accounts`, `keepwarm sync`, `keepwarm disconnect`."""
+"""`keepwarm connect google|microsoft`, `keepwarm accounts`, `keepwarm sync`,
+`keepwarm disconnect`."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def print_accounts(runtime: Runtime, as_json: bool = False) -> None:
         print(json.dumps(items, indent=2))
         return
     if not items:
-        console.print("No accounts connected: `keepwarm connect google`.")
+        console.print("No accounts connected: `keepwarm connect google` or `microsoft`.")
         return
     table = Table(title="Accounts", title_justify="left")
     for column in ("account", "status", "sync", "last success", "messages", "last run"):
@@ -120,7 +121,7 @@ def print_accounts(runtime: Runtime, as_json: bool = False) -> None:
 
 @commands.command("connect")
 def connect_command(
-    provider: Annotated[str, typer.Argument(help="the provider: google")],
+    provider: Annotated[str, typer.Argument(help="the provider: google or microsoft")],
     sandbox: Annotated[
         str | None,
         typer.Option(
