@@ -1,15 +1,22 @@
 """Benchmark: does the reconnect queue predict whom the owner talks to next?
 
-    python bench/quality.py [--mailboxes delainey-d dean-c ...] [--json out.json]
+    python bench/quality.py [--mailboxes delainey-d presto-k ...] [--json out.json]
                             [--detail] [--markdown] [--cutoffs 2000-10-01 ...]
+                            [--prior lomo|shipped|FILE] [--replay]
 
-For each mailbox (a name under ../shared/data/enron or a path): import it once into a temporary
-KEEPWARM_HOME with `keepwarm import`, pick cut-off dates D with enough data, and at each D
-rank with the stable CLI only (`keepwarm suggestions --as-of D --json`, which uses no data
-after D). Then check the queue against what the owner actually did next: a contact is a hit if
-the owner and they were in touch in the 90 days after D. The truth also comes from the CLI
-contract: `keepwarm contacts --as-of D` and `--as-of D+90` give each contact's counts and last
-interaction before and after the window, so the difference is what happened inside it.
+By default every shared mailbox (../shared/data/enron/* and ../shared/data/enron-more/*; a
+name there or a path): import it once into a temporary KEEPWARM_HOME with `keepwarm import`,
+pick cut-off dates D with enough data, and at each D rank with the stable CLI only (`keepwarm
+suggestions --as-of D --json`, which uses no data after D). Then check the queue against what
+the owner actually did next: a contact is a hit if the owner and they were in touch in the 90
+days after D. The truth also comes from the CLI contract: `keepwarm contacts --as-of D` and
+`--as-of D+90` give each contact's counts and last interaction before and after the window,
+so the difference is what happened inside it.
+
+The ranker's prior is fitted on the shared mailboxes, so a shared mailbox is only ever ranked
+with a prior fitted without it (--prior lomo, the default: bench/ranker_prior.py refits it from
+the other shared mailboxes and the CLI reads it from KEEPWARM_RANKER_PRIOR). A mailbox from
+elsewhere gets the packaged prior, which never saw it.
 
 Two truths, because the shared Enron mailboxes keep received mail only for some stretches:
 - owner: the owner wrote to them or met them in the window (the owner's sent folders are the
@@ -21,16 +28,21 @@ Two pools, each ranked by the engine and by simple baselines in the same run:
 - all: every relationship at D silent past the floor (3 months), since the engine's due
   filter is part of what is judged; the engine still answers with its own queue.
 
-Baselines: longest silence first, most interactions first (sent + received + meetings), random
-(mean of 100 seeded shuffles); ties within a baseline are scored as random order (exact
-expectation). "recent" (shortest silence first) is printed as a reference, not a goal.
+Baselines: longest silence first, shortest silence first ("recent"), most interactions first
+(sent + received + meetings), random (mean of 100 seeded shuffles); ties within a baseline are
+scored as random order (exact expectation). And Gmail's Interactions Rank (Roth et al. 2010)
+with half-lives of 30, 60 and 90 days and outgoing weights 1 and 2, from the interactions in
+the database.
 
 Cut-offs are the first day of each month; one is used only if, from the database (read-only,
-only to find where the data is): the owner sent at least --min-sent messages in the 90 days
-after it, there are at least --min-history days of history before it and at least
---min-pool relationships past the floor. The others are listed with the reason they were
-skipped. P@k is the share of hits among the first k (a list shorter than k loses the slots).
-Goal: the engine's P@10 at least every goal baseline's at every usable cut-off.
+only to find where the data is and for Interactions Rank): the owner sent at least --min-sent
+messages in the 90 days after it, there are at least --min-history days of history before it
+and at least --min-pool relationships past the floor. The others are listed with the reason
+they were skipped. P@k is the share of hits among the first k (a list shorter than k loses the
+slots). Goal, per mailbox: the engine's P@10 (owner truth, due pool) averaged over the
+cut-offs above the best simple baseline at each cut-off averaged, and above every Interactions
+Rank variant. --replay adds a simulated owner answering each week's digest
+(bench/quality_replay.py).
 """
 
 from __future__ import annotations
@@ -58,9 +70,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from quality_metrics import (
     BASELINES,
+    IR_VARIANTS,
     Person,
     best_possible,
     expected_precision,
+    interactions_rank,
     parse_time,
     person_from_json,
     precision,
@@ -68,8 +82,8 @@ from quality_metrics import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-ENRON = REPO.parent / "shared" / "data" / "enron"
-DEFAULT_MAILBOXES = ("delainey-d", "dean-c", "badeer-r", "cuilla-m")
+SHARED = REPO.parent / "shared" / "data"
+MAILBOX_FOLDERS = (SHARED / "enron", SHARED / "enron-more")
 DAYS_PER_MONTH = 30.44  # the engine's month (services/reconnect/engine.py)
 KS = (5, 10)
 TRUTHS = {
@@ -82,7 +96,7 @@ POOLS = {
 }
 SMALL_GROUP = 3  # "wrote to them alone or with at most two others" (group_size counts others)
 GOAL_BASELINES = tuple(name for name, (_, goal) in BASELINES.items() if goal)
-ALL_METHODS = ("engine", *BASELINES)
+ALL_METHODS = ("engine", *BASELINES, *IR_VARIANTS)
 EPS = 1e-9
 
 
@@ -111,8 +125,10 @@ class Cli:
     calls: int = 0
     seconds: float = 0.0
 
-    def run(self, home: Path, *args: str, timeout: float = 900) -> str:
-        env = dict(os.environ, KEEPWARM_HOME=str(home))
+    def run(
+        self, home: Path, *args: str, timeout: float = 900, extra: dict[str, str] | None = None
+    ) -> str:
+        env = dict(os.environ, KEEPWARM_HOME=str(home), **(extra or {}))
         for variable in ("DATABASE_URL", "REDIS_URL"):  # always the embedded mode
             env.pop(variable, None)
         start = time.perf_counter()
@@ -127,8 +143,8 @@ class Cli:
             raise CliError(f"keepwarm {command} exited {done.returncode}: {' | '.join(tail)}")
         return done.stdout
 
-    def json(self, home: Path, *args: str) -> Any:
-        out = self.run(home, *args)
+    def json(self, home: Path, *args: str, extra: dict[str, str] | None = None) -> Any:
+        out = self.run(home, *args, extra=extra)
         try:
             return json.loads(out)
         except json.JSONDecodeError as exc:
@@ -147,6 +163,7 @@ class Activity:
     owner_messages: list[datetime]  # distinct messages/events the owner sent or attended
     received_messages: list[datetime]
     person_times: dict[int, list[datetime]]  # every interaction, sorted
+    person_points: dict[int, list[tuple[datetime, str]]]  # (when, kind), for Interactions Rank
     person_first_personal: dict[int, datetime]  # first sent/met
     person_first_small: dict[int, datetime]  # first sent/met with at most SMALL_GROUP people
     address_person: dict[str, int]
@@ -169,11 +186,13 @@ def read_activity(db: Path) -> Activity | None:
     owner: dict[str, datetime] = {}
     received: dict[str, datetime] = {}
     times: dict[int, list[datetime]] = {}
+    points: dict[int, list[tuple[datetime, str]]] = {}
     first_personal: dict[int, datetime] = {}
     first_small: dict[int, datetime] = {}
     for person, kind, at, source, group_size in rows:
         moment = parse_time(str(at))
         times.setdefault(person, []).append(moment)
+        points.setdefault(person, []).append((moment, str(kind)))
         if kind in ("sent", "met"):
             owner[source] = moment
             if person not in first_personal or moment < first_personal[person]:
@@ -192,6 +211,7 @@ def read_activity(db: Path) -> Activity | None:
         owner_messages=sorted(owner.values()),
         received_messages=sorted(received.values()),
         person_times=times,
+        person_points={person: sorted(values) for person, values in points.items()},
         person_first_personal=first_personal,
         person_first_small=first_small,
         address_person={str(a).lower(): int(pid) for a, pid in addresses},
@@ -348,6 +368,10 @@ def score_case(case: Case, floor_months: float) -> dict[str, Any]:
     }
     in_all = {p.key for p in pools["all"]}
     hits = truths_for(case, [*engine, *pools["all"]])
+    ranks = {
+        name: {p.key: ir_score(case, p, cut, *params) for p in [*engine, *pools["all"]]}
+        for name, params in IR_VARIANTS.items()
+    }
     order = [p.key for p in engine]
     result: dict[str, Any] = {
         "pool_sizes": {name: len(pool) for name, pool in pools.items()},
@@ -374,9 +398,14 @@ def score_case(case: Case, floor_months: float) -> dict[str, Any]:
                         scores[name] = random_precision(keys, hit_keys, k)
                     else:
                         scores[name] = expected_precision(pool, sort_key, hit_keys, k)
+                for name, table in ranks.items():
+                    scores[name] = expected_precision(
+                        pool, lambda p, t=table: -t[p.key], hit_keys, k
+                    )
                 scores["best"] = best_possible(len(pool), in_pool, k)
                 cell[f"p@{k}"] = scores
             cell["verdict"] = verdict(cell)
+            cell["verdict_ir"] = verdict(cell, tuple(IR_VARIANTS))
             result["metrics"][f"{truth}/{pool_name}"] = cell
     result["engine_top10"] = [
         _describe(p, raw, hits, rank)
@@ -391,6 +420,19 @@ def score_case(case: Case, floor_months: float) -> dict[str, Any]:
         )
     ]
     return result
+
+
+def ir_score(case: Case, person: Person, cut: datetime, half_life: float, out: float) -> float:
+    """Interactions Rank of `person` at `cut`, from every interaction of theirs in the database."""
+    if case.activity is None:
+        return 0.0
+    ids = {case.activity.address_person.get(a) for a in person.addresses} - {None}
+    points = [
+        pt
+        for i in sorted(i for i in ids if i is not None)
+        for pt in case.activity.person_points.get(i, [])
+    ]
+    return interactions_rank(points, cut, half_life, out)
 
 
 def small_share(case: Case, people: list[Person]) -> float | None:
@@ -428,27 +470,34 @@ def _describe(
     }
 
 
-def verdict(cell: dict[str, Any]) -> dict[str, Any]:
+def verdict(cell: dict[str, Any], against: tuple[str, ...] = GOAL_BASELINES) -> dict[str, Any]:
     """Engine against every goal baseline on P@10: win, tie, loss, or no hits in the pool."""
     if cell["hits"] == 0:
         return {"outcome": "no hits", "beaten_by": []}
     scores = cell["p@10"]
-    beaten_by = [b for b in GOAL_BASELINES if scores[b] > scores["engine"] + EPS]
+    beaten_by = [b for b in against if scores[b] > scores["engine"] + EPS]
     if beaten_by:
         return {"outcome": "loss", "beaten_by": beaten_by}
-    tied = any(abs(scores[b] - scores["engine"]) <= EPS for b in GOAL_BASELINES)
+    tied = any(abs(scores[b] - scores["engine"]) <= EPS for b in against)
     return {"outcome": "tie" if tied else "win", "beaten_by": []}
 
 
 # --------------------------------------------------------------------------- the whole run
 
 
+def shared_mailboxes() -> list[Path]:
+    """Every shared mailbox: ../shared/data/enron/* and ../shared/data/enron-more/*."""
+    return sorted(p for folder in MAILBOX_FOLDERS if folder.is_dir() for p in folder.iterdir())
+
+
 def resolve_mailbox(name: str) -> Path:
     path = Path(name)
+    for folder in MAILBOX_FOLDERS:
+        if not path.exists():
+            path = folder / name
     if not path.exists():
-        path = ENRON / name
-    if not path.exists():
-        sys.exit(f"quality.py: no mailbox {name!r} (neither a path nor under {ENRON})")
+        places = " or ".join(str(f) for f in MAILBOX_FOLDERS)
+        sys.exit(f"quality.py: no mailbox {name!r} (neither a path nor under {places})")
     return path.resolve()
 
 
@@ -473,7 +522,23 @@ def engine_revision() -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--mailboxes", nargs="+", default=list(DEFAULT_MAILBOXES))
+    p.add_argument(
+        "--mailboxes",
+        nargs="+",
+        default=[m.name for m in shared_mailboxes()],
+        help="names under ../shared/data/enron or enron-more, or paths (default: all of them)",
+    )
+    p.add_argument(
+        "--prior",
+        default="lomo",
+        help="lomo (default): each shared mailbox ranked with a prior fitted without it; "
+        "shipped: the packaged prior; or a prior file",
+    )
+    p.add_argument(
+        "--replay",
+        action="store_true",
+        help="also replay a simulated owner answering each week's digest (bench/quality_replay.py)",
+    )
     p.add_argument("--json", type=Path, help="write every number to this file")
     p.add_argument("--detail", action="store_true", help="print each cut-off's top 10 and misses")
     p.add_argument("--markdown", action="store_true", help="also print the README results table")
@@ -498,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     mailboxes = {Path(m).name: resolve_mailbox(m) for m in args.mailboxes}
     root = Path(tempfile.mkdtemp(prefix="kw-quality-"))
     homes = {name: root / name for name in mailboxes}
+    shared = {m.name: m.resolve() for m in shared_mailboxes()}
     revision = engine_revision()
     print(f"keepwarm quality bench — engine {revision}; {cli.exe}")
     print(
@@ -554,7 +620,8 @@ def main(argv: list[str] | None = None) -> int:
                 for line in describe_skips(cands):
                     print(line)
                 cases.extend(Case(name, c, activity) for c in chosen)
-            run_cases(cli, pool, cases, homes, args)
+            priors = choose_priors(args, mailboxes, shared, homes, root, cli, pool, cases)
+            run_cases(cli, pool, cases, homes, args, priors)
         for case in cases:
             if case.error:
                 failures.append(f"{case.mailbox} {case.cand.day}: {case.error}")
@@ -562,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
                 case.result = score_case(case, args.floor_months)
         good = [c for c in cases if not c.error]
         report(good, args)
+        replayed = run_replay(args, good, homes, priors) if args.replay else None
         elapsed = time.perf_counter() - started
         print(
             f"\n{len(good)} cut-offs scored in {elapsed:.0f} s ({cli.calls} keepwarm calls, "
@@ -571,6 +639,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAILED {failure}")
         if args.json:
             numbers = dump(good, args, revision, elapsed, failures)
+            if replayed is not None:
+                numbers["replay"] = replayed
             args.json.write_text(json.dumps(numbers, indent=1))
             print(f"numbers written to {args.json}")
     finally:
@@ -581,12 +651,128 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
+def choose_priors(
+    args: argparse.Namespace,
+    mailboxes: dict[str, Path],
+    shared: dict[str, Path],
+    homes: dict[str, Path],
+    root: Path,
+    cli: Cli,
+    pool: ThreadPoolExecutor,
+    cases: list[Case],
+) -> dict[str, Path | None]:
+    """The ranker prior each mailbox is scored with (None: the packaged one).
+
+    lomo: a shared mailbox is never ranked by a prior that saw it. Its prior is refitted
+    here from every other shared mailbox (bench/ranker_prior.py, the same fit as the packaged
+    prior); a mailbox from outside the shared data gets the packaged prior, which never saw it.
+    """
+    scored = sorted({c.mailbox for c in cases})
+    if args.prior == "shipped":
+        return dict.fromkeys(scored)
+    if args.prior != "lomo":
+        return dict.fromkeys(scored, Path(args.prior).resolve())
+    import ranker_prior  # the services packages; only needed here
+
+    held = [n for n in scored if shared.get(n) == mailboxes[n]]
+    if not held:
+        return dict.fromkeys(scored)
+    started = time.perf_counter()
+    shared_homes = {n: homes.get(n, root / "prior-data" / n) for n in shared}
+    imports = [
+        pool.submit(cli.run, shared_homes[n], "import", str(path))
+        for n, path in shared.items()
+        if not (shared_homes[n] / "keepwarm.sqlite3").exists()
+    ]
+    for future in imports:
+        future.result()
+    data = {
+        n: ranker_prior.mailbox_examples(n, shared_homes[n] / "keepwarm.sqlite3") for n in shared
+    }
+    folder = root / "priors"
+    folder.mkdir(exist_ok=True)
+    out: dict[str, Path | None] = dict.fromkeys(scored)
+    for name in held:
+        others = [d for n, d in data.items() if n != name]
+        model = ranker_prior.fit_prior(others)
+        path = folder / f"without-{name}.json"
+        ranker_prior.write_prior(path, ranker_prior.prior_document(model, others))
+        out[name] = path
+    print(
+        f"\npriors: {', '.join(held)} each ranked with a prior fitted without it, from the "
+        f"other {len(shared) - 1} shared mailboxes ({time.perf_counter() - started:.0f} s)"
+        + (
+            f"; packaged prior for {', '.join(sorted(set(scored) - set(held)))}"
+            if len(held) < len(scored)
+            else ""
+        )
+    )
+    return out
+
+
+def replay_weeks(
+    activity: Activity, first: date, last: date, args: argparse.Namespace
+) -> list[date]:
+    """Every 7th day from the first to the last cut-off that passes the same data rules."""
+    weeks: list[date] = []
+    day = first
+    while day <= last:
+        c = candidate_at(activity, day, args)
+        if (
+            c.history_days >= args.min_history
+            and c.owner_next >= args.min_sent
+            and c.past_floor >= args.min_pool
+        ):
+            weeks.append(day)
+        day += timedelta(days=7)
+    return weeks
+
+
+def run_replay(
+    args: argparse.Namespace,
+    cases: list[Case],
+    homes: dict[str, Path],
+    priors: dict[str, Path | None],
+) -> dict[str, Any]:
+    import quality_replay  # the services packages; only needed here
+
+    plan: dict[str, tuple[Path, list[date], Path | None]] = {}
+    for mailbox in dict.fromkeys(c.mailbox for c in cases):
+        mine = [c for c in cases if c.mailbox == mailbox]
+        activity = mine[0].activity
+        if activity is None:
+            continue
+        weeks = replay_weeks(activity, mine[0].cand.day, mine[-1].cand.day, args)
+        if weeks:
+            plan[mailbox] = (homes[mailbox] / "keepwarm.sqlite3", weeks, priors.get(mailbox))
+    started = time.perf_counter()
+    result = quality_replay.replay(plan, args.floor_months, args.horizon, args.jobs)
+    summary = quality_replay.summarize(result)
+    for line in quality_replay.report(summary):
+        print(line)
+    print(f"  ({time.perf_counter() - started:.0f} s)")
+    if args.markdown:
+        print("\nREADME replay table\n")
+        print(quality_replay.markdown(summary))
+    return {
+        "summary": summary,
+        "weeks": {
+            name: {
+                arm: [{"day": str(w.day), "p@5": w.p5, "p@10": w.p10, **w.answered} for w in weeks]
+                for arm, weeks in arms.items()
+            }
+            for name, arms in result.items()
+        },
+    }
+
+
 def run_cases(
     cli: Cli,
     pool: ThreadPoolExecutor,
     cases: list[Case],
     homes: dict[str, Path],
     args: argparse.Namespace,
+    priors: dict[str, Path | None] | None = None,
 ) -> None:
     """Three CLI calls per cut-off, all in parallel; `contacts` at a date is asked once."""
     contacts: dict[tuple[str, date], Any] = {}
@@ -597,6 +783,11 @@ def run_cases(
                 contacts[key] = pool.submit(
                     cli.json, homes[case.mailbox], "contacts", "--as-of", str(day), "--json"
                 )
+
+    def prior_env(mailbox: str) -> dict[str, str]:
+        path = (priors or {}).get(mailbox)
+        return {"KEEPWARM_RANKER_PRIOR": str(path)} if path else {}
+
     queues = {
         id(case): pool.submit(
             cli.json,
@@ -607,6 +798,7 @@ def run_cases(
             "--limit",
             "100000",
             "--json",
+            extra=prior_env(case.mailbox),
         )
         for case in cases
     }
@@ -667,6 +859,7 @@ def report(cases: list[Case], args: argparse.Namespace) -> None:
                 continue
             metric_table(cases, f"{truth}/{pool_name}", title)
     summary(cases)
+    goal_table(cases)
     if args.detail:
         details(cases)
     if args.markdown:
@@ -734,7 +927,7 @@ def aggregate(cases: list[Case], key: str) -> dict[str, Any]:
 def summary(cases: list[Case]) -> None:
     print(
         "\nsummary: mean over cut-offs with >= 1 hit in the pool; "
-        "'at least' = engine P@10 >= every goal baseline (silence, volume, random)"
+        "'at least' = engine P@10 >= every goal baseline (silence, recent, volume, random)"
     )
     methods = (*ALL_METHODS, "best")
     head = " ".join(f"{m[:7]:>7}" for m in methods)
@@ -763,6 +956,76 @@ def summary(cases: list[Case]) -> None:
                 )
 
 
+def per_mailbox(cases: list[Case], key: str = "owner/due") -> dict[str, dict[str, Any]]:
+    """Per mailbox, means over its cut-offs with a hit: every method, the best simple baseline
+    at each cut-off averaged, and the goal (engine P@10 above that and above every IR variant).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for mailbox in dict.fromkeys(c.mailbox for c in cases):
+        cells = [
+            c.result["metrics"][key]
+            for c in cases
+            if c.mailbox == mailbox and c.result["metrics"][key]["hits"] > 0
+        ]
+        if not cells:
+            continue
+        n = len(cells)
+        row: dict[str, Any] = {"cutoffs": n}
+        for k in KS:
+            at = f"p@{k}"
+            row[at] = {m: sum(cell[at][m] for cell in cells) / n for m in (*ALL_METHODS, "best")}
+            row[at]["best baseline per cut-off"] = (
+                sum(max(cell[at][b] for b in GOAL_BASELINES) for cell in cells) / n
+            )
+        p10 = row["p@10"]
+        best_ir = max(IR_VARIANTS, key=lambda v: p10[v])
+        row["best_ir"] = best_ir
+        row["goal_baselines"] = p10["engine"] > p10["best baseline per cut-off"] + EPS
+        row["goal_ir"] = all(p10["engine"] > p10[v] + EPS for v in IR_VARIANTS)
+        personal = [c.result["top10_personal"] for c in cases if c.mailbox == mailbox]
+        row["top10_personal"] = _mean(personal)
+        out[mailbox] = row
+    return out
+
+
+def goal_table(cases: list[Case]) -> None:
+    rows = per_mailbox(cases)
+    if not rows:
+        return
+    print(
+        "\ngoal (owner truth, due pool; means over each mailbox's cut-offs with a hit): engine "
+        "P@10 above the best simple baseline at each cut-off averaged, and above every "
+        "Interactions Rank variant"
+    )
+    print(
+        f"  {'mailbox':<11} {'n':>2} | {'P@5 E':>6} {'best/cut':>8} | {'P@10 E':>6} "
+        f"{'best/cut':>8} {'silence':>7} {'recent':>6} {'volume':>6} {'random':>6} "
+        f"{'best IR':>13} | goal"
+    )
+    for mailbox, row in rows.items():
+        p5, p10 = row["p@5"], row["p@10"]
+        goal = (
+            "met"
+            if row["goal_baselines"] and row["goal_ir"]
+            else "NOT met: "
+            + ", ".join(
+                what
+                for what, ok in (
+                    ("best baseline per cut-off", row["goal_baselines"]),
+                    ("Interactions Rank", row["goal_ir"]),
+                )
+                if not ok
+            )
+        )
+        print(
+            f"  {mailbox:<11} {row['cutoffs']:>2} | {p5['engine']:>6.3f} "
+            f"{p5['best baseline per cut-off']:>8.3f} | {p10['engine']:>6.3f} "
+            f"{p10['best baseline per cut-off']:>8.3f} {p10['silence']:>7.3f} "
+            f"{p10['recent']:>6.3f} {p10['volume']:>6.3f} {p10['random']:>6.3f} "
+            f"{row['best_ir']:>6} {p10[row['best_ir']]:.3f} | {goal}"
+        )
+
+
 def details(cases: list[Case]) -> None:
     print("\ndetail: engine top 10 (O = owner wrote/met in the window, A = any) and misses")
     for c in cases:
@@ -788,66 +1051,69 @@ def _row(row: dict[str, Any]) -> str:
 
 
 def markdown(cases: list[Case]) -> str:
-    """The README's one results table: owner truth on the due pool, with the other views."""
+    """The README's tables: the goal per mailbox, then every cut-off (owner truth, due pool)."""
     lines = [
-        "| mailbox | cut-off | due / past floor | owner hits (due) | P@5 E · S · V · R "
-        "| P@10 E · S · V · R | P@10 any-truth E / best baseline "
+        "| mailbox | cut-offs | P@5 E | P@5 best baseline per cut-off | P@10 E "
+        "| P@10 best baseline per cut-off | longest silence | shortest silence "
+        "| most interactions | random | IR 30/60/90 d, w_out 1 | IR 30/60/90 d, w_out 2 "
+        "| top 10 personal | goal |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for mailbox, row in per_mailbox(cases).items():
+        p5, p10 = row["p@5"], row["p@10"]
+        irs = [" / ".join(f"{p10[f'ir{h}w{w}']:.3f}" for h in (30, 60, 90)) for w in (1, 2)]
+        goal = (
+            "met"
+            if row["goal_baselines"] and row["goal_ir"]
+            else (
+                "not met"
+                + (" (baselines)" if not row["goal_baselines"] else "")
+                + (" (IR)" if not row["goal_ir"] else "")
+            )
+        )
+        lines.append(
+            f"| {mailbox} | {row['cutoffs']} | **{p5['engine']:.3f}** "
+            f"| {p5['best baseline per cut-off']:.3f} | **{p10['engine']:.3f}** "
+            f"| {p10['best baseline per cut-off']:.3f} | {p10['silence']:.3f} "
+            f"| {p10['recent']:.3f} | {p10['volume']:.3f} | {p10['random']:.3f} "
+            f"| {irs[0]} | {irs[1]} | {_pct(row['top10_personal'])} | {goal} |"
+        )
+    lines += [
+        "",
+        "| mailbox | cut-off | due / past floor | owner hits (due) "
+        "| P@5 E · S · Sh · V · R · IR60w2 | P@10 E · S · Sh · V · R · IR60w2 "
         "| P@10 all-past-floor E / best baseline | top 10 personal / small "
-        "| verdict (owner, due) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| verdict (owner, due; baselines, then IR) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
 
-    def four(cell: dict[str, Any], k: int) -> str:
-        return " · ".join(f"{cell[f'p@{k}'][m]:.2f}" for m in ("engine", *GOAL_BASELINES))
+    def six(cell: dict[str, Any], k: int) -> str:
+        methods = ("engine", "silence", "recent", "volume", "random", "ir60w2")
+        return " · ".join(f"{cell[f'p@{k}'][m]:.2f}" for m in methods)
 
     def versus(cell: dict[str, Any]) -> str:
         best = max(GOAL_BASELINES, key=lambda b: cell["p@10"][b])
         return f"{cell['p@10']['engine']:.2f} / {cell['p@10'][best]:.2f} {best}"
 
+    def said(v: dict[str, Any]) -> str:
+        return v["outcome"] + (f" to {', '.join(v['beaten_by'])}" if v["beaten_by"] else "")
+
     for c in cases:
         r = c.result
         main_cell = r["metrics"]["owner/due"]
-        v = main_cell["verdict"]
-        text = v["outcome"] + (f" to {', '.join(v['beaten_by'])}" if v["beaten_by"] else "")
         lines.append(
             f"| {c.mailbox} | {c.cand.day} | {r['pool_sizes']['due']} / "
-            f"{r['pool_sizes']['all']} | {main_cell['hits']} | {four(main_cell, 5)} "
-            f"| {four(main_cell, 10)} | {versus(r['metrics']['any/due'])} "
-            f"| {versus(r['metrics']['owner/all'])} "
-            f"| {_pct(r['top10_personal'])} / {_pct(r['top10_small'])} | {text} |"
+            f"{r['pool_sizes']['all']} | {main_cell['hits']} | {six(main_cell, 5)} "
+            f"| {six(main_cell, 10)} | {versus(r['metrics']['owner/all'])} "
+            f"| {_pct(r['top10_personal'])} / {_pct(r['top10_small'])} "
+            f"| {said(main_cell['verdict'])}; {said(main_cell['verdict_ir'])} |"
         )
-    for key in ("owner/due",):
-        agg = aggregate(cases, key)
-        if agg["scored"]:
-            means = agg["means"]
-            cells = [
-                " · ".join(f"{means[f'p@{k}'][m]:.2f}" for m in ("engine", *GOAL_BASELINES))
-                for k in KS
-            ]
-            personal = _mean([c.result["top10_personal"] for c in cases])
-            small = _mean([c.result["top10_small"] for c in cases])
-            lines.append(
-                f"| **mean** ({agg['scored']} with hits) | | | | {cells[0]} | {cells[1]} "
-                f"| {_mean_versus(cases, 'any/due')} | {_mean_versus(cases, 'owner/all')} "
-                f"| {_pct(personal)} / {_pct(small)} "
-                f"| {agg['wins'] + agg['ties']}/{agg['scored']} at least every baseline |"
-            )
     return "\n".join(lines)
 
 
 def _mean(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return sum(known) / len(known) if known else None
-
-
-def _mean_versus(cases: list[Case], key: str) -> str:
-    agg = aggregate(cases, key)
-    if not agg["scored"]:
-        return "—"
-    means = agg["means"]["p@10"]
-    best = max(GOAL_BASELINES, key=lambda b: means[b] or 0.0)
-    won = agg["wins"] + agg["ties"]
-    return f"{means['engine']:.2f} / {means[best]:.2f} {best} ({won}/{agg['scored']})"
 
 
 def dump(
@@ -879,6 +1145,7 @@ def dump(
             for c in cases
         ],
         "summary": {f"{t}/{p}": aggregate(cases, f"{t}/{p}") for t in TRUTHS for p in POOLS},
+        "per_mailbox": per_mailbox(cases),
     }
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 __all__ = [
     "BASELINES",
+    "IR_VARIANTS",
     "Person",
     "best_possible",
     "expected_precision",
+    "interactions_rank",
     "parse_time",
     "person_from_json",
     "precision",
@@ -136,11 +138,34 @@ def _recent(p: Person) -> Any:
     return -p.last_at.timestamp()
 
 
-# name -> (sort key, counts towards the goal). "recent" is a reference only: shortest silence
-# first among people already past the floor, the classic "who you talk to next" predictor.
+# name -> (sort key, counts towards the goal). "recent" is shortest silence first among people
+# already past the floor, the classic "who you talk to next" predictor (issue 12: a goal too).
 BASELINES: dict[str, tuple[Callable[[Person], Any] | None, bool]] = {
     "silence": (_silence, True),
     "volume": (_volume, True),
     "random": (None, True),
-    "recent": (_recent, False),
+    "recent": (_recent, True),
 }
+
+# Gmail's Interactions Rank (Roth et al., KDD 2010; relationship-research.md (e)): the
+# recency-weighted sum of interactions, outgoing ones weighted w_out, half-life lambda days.
+# Ranked highest first. Every (lambda, w_out) pair runs; the engine must beat each of them.
+IR_HALF_LIVES = (30, 60, 90)
+IR_OUT_WEIGHTS = (1, 2)
+IR_VARIANTS: dict[str, tuple[float, float]] = {
+    f"ir{h}w{w}": (float(h), float(w)) for h in IR_HALF_LIVES for w in IR_OUT_WEIGHTS
+}
+OWNER_KINDS = frozenset({"sent", "met", "elsewhere"})
+
+
+def interactions_rank(
+    points: Iterable[tuple[datetime, str]], at: datetime, half_life_days: float, out_weight: float
+) -> float:
+    """IR(c) = w_out * sum over outgoing 2^(-(at - t)/lambda) + sum over incoming, up to `at`."""
+    total = 0.0
+    for moment, kind in points:
+        if moment > at:
+            continue
+        weight = out_weight if kind in OWNER_KINDS else 1.0
+        total += weight * 0.5 ** ((at - moment).total_seconds() / 86400 / half_life_days)
+    return total

@@ -53,12 +53,10 @@ class _Streams:
         return chunk, json.dumps({"at": after, "era": era}), after < len(records)
 
 
-class MemoryMailSource:
-    """A mailbox held in memory: `add` mail to a stream, `expire` a stream's cursors, `fail`
-    the next reads with provider errors. Records sent before `since` are filtered, as a
-    provider's sync window would leave them out; ids already stored are not delivered again."""
+class _MemorySource:
+    """What both in-memory sources share: streams of records, eras, queued failures."""
 
-    def __init__(self, streams: Sequence[str] = ("mail",), page_size: int = 50) -> None:
+    def __init__(self, streams: Sequence[str], page_size: int) -> None:
         self._order = list(streams)
         self._streams = _Streams(page_size)
         for stream in streams:
@@ -69,19 +67,31 @@ class MemoryMailSource:
         """How many pages were asked for (including failed asks)."""
         return self._streams.reads
 
-    def add(self, stream: str, records: Sequence[MailMessage | Unreadable]) -> None:
+    def add(self, stream: str, records: Sequence[object]) -> None:
+        """Append records to `stream` (a new stream comes last in the order)."""
         if stream not in self._order:
             self._order.append(stream)
         self._streams.add(stream, records)
 
     def expire(self, stream: str) -> None:
+        """Forget the stream's history: every cursor issued so far raises CursorExpired."""
         self._streams.era[stream] = self._streams.era.get(stream, 0) + 1
 
     def fail(self, *errors: ProviderError) -> None:
+        """Make the next reads raise these errors, one each."""
         self._streams.failures.extend(errors)
 
     def streams(self) -> Sequence[str]:
         return list(self._order)
+
+
+class MemoryMailSource(_MemorySource):
+    """A mailbox held in memory. Records received (or, failing that, sent) before `since`
+    are filtered, as a provider's sync window leaves them out; ids already stored are not
+    delivered again."""
+
+    def __init__(self, streams: Sequence[str] = ("mail",), page_size: int = 50) -> None:
+        super().__init__(streams, page_size)
 
     def read(
         self, stream: str, cursor: str | None, *, since: datetime, known: KnownIds
@@ -106,28 +116,11 @@ class MemoryMailSource:
         return Page(tuple(records), after, more, caught_up=not more, filtered=filtered)
 
 
-class MemoryCalendarSource:
-    """Calendars held in memory, with the same `add`, `expire` and `fail` as the mailbox."""
+class MemoryCalendarSource(_MemorySource):
+    """Calendars held in memory; occurrences that ended before `since` are left out."""
 
     def __init__(self, streams: Sequence[str] = ("primary",), page_size: int = 50) -> None:
-        self._order = list(streams)
-        self._streams = _Streams(page_size)
-        for stream in streams:
-            self._streams.add(stream, [])
-
-    def add(self, stream: str, records: Sequence[CalendarEvent | Unreadable]) -> None:
-        if stream not in self._order:
-            self._order.append(stream)
-        self._streams.add(stream, records)
-
-    def expire(self, stream: str) -> None:
-        self._streams.era[stream] = self._streams.era.get(stream, 0) + 1
-
-    def fail(self, *errors: ProviderError) -> None:
-        self._streams.failures.extend(errors)
-
-    def streams(self) -> Sequence[str]:
-        return list(self._order)
+        super().__init__(streams, page_size)
 
     def read(self, stream: str, cursor: str | None, *, since: datetime) -> Page[CalendarEvent]:
         chunk, after, more = self._streams.page(stream, cursor)

@@ -20,6 +20,7 @@ from keepwarm.services.core.db import make_engine, make_session_factory, migrate
 from keepwarm.services.core.keys import home_secret, home_token_key
 from keepwarm.services.core.locks import AccountLocks, LocalLocks, RedisLocks
 from keepwarm.services.core.quota import LocalQuota, Quota, RedisQuota
+from keepwarm.services.core.slots import RedisSlots
 from keepwarm.services.mail.derivation import DerivationRules
 from keepwarm.services.models import Account
 from keepwarm.services.notify.digest import DigestRules
@@ -136,7 +137,11 @@ class Runtime:
 
     @property
     def queue_rules(self) -> QueueRules:
-        return QueueRules(floor_months=self.settings.floor_months)
+        return QueueRules(
+            floor_months=self.settings.floor_months,
+            ranker_prior=self.settings.ranker_prior,
+            learn_from_answers=self.settings.learn_from_answers,
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -160,16 +165,31 @@ def build_runtime(settings: Settings) -> Runtime:
     migrate(engine)
     quota: Quota
     locks: AccountLocks
+    providers: ProviderRegistry
     if settings.redis_url is not None:
         client = redis.Redis.from_url(settings.redis_url.get_secret_value())
-        quota = RedisQuota(client, settings.gmail_units_per_second, settings.queue_namespace)
+        namespace = settings.queue_namespace
+        quota = RedisQuota(client, settings.gmail_units_per_second, namespace)
         locks = RedisLocks(
             client,
-            settings.queue_namespace,
+            namespace,
             liveness_ms=int(settings.worker_liveness_seconds * 1000),
+        )
+        # Outlook's limits per mailbox, shared by every worker: 4 requests at once (a place
+        # outlives any request: the Graph timeout), 10,000 in 10 minutes.
+        providers = build_providers(
+            settings,
+            graph_slots=RedisSlots(
+                client,
+                settings.graph_concurrent_requests,
+                namespace,
+                ttl_ms=int(settings.microsoft_timeout_seconds * 2000),
+            ),
+            graph_budget=RedisQuota(
+                client, settings.graph_requests_per_10_minutes, namespace, window=600.0
+            ),
         )
     else:
         quota, locks = LocalQuota(settings.gmail_units_per_second), LocalLocks()
-    return Runtime(
-        settings, engine, make_session_factory(engine), quota, locks, build_providers(settings)
-    )
+        providers = build_providers(settings)
+    return Runtime(settings, engine, make_session_factory(engine), quota, locks, providers)

@@ -1,27 +1,32 @@
 """Google as a provider of the sync seam: consent through GoogleClient, Gmail and Calendar
-sources through the readers, every call paid from the caller's quota."""
+sources through the readers, every call paid from the caller's quota.
+
+The registry builds a GoogleProvider for every command; the Google libraries load when it is
+first asked to do something, so commands that never talk to Google never pay for them.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keepwarm.connectors.base import AccountSources, ConsentRequest, Grant, ProviderAuth, Spend
 from keepwarm.connectors.errors import ProviderUnavailable, RateLimited
-from keepwarm.connectors.google.auth import GoogleClient, GoogleEndpoints, GrantedTokens
-from keepwarm.connectors.google.calendar import CalendarReader
-from keepwarm.connectors.google.calendar_source import GoogleCalendarSource
-from keepwarm.connectors.google.gmail import GmailReader
-from keepwarm.connectors.google.mail_source import GmailSource
-from keepwarm.connectors.google.translate import HTTP_TIMEOUT
 from keepwarm.connectors.oidc import id_token_claims
+
+if TYPE_CHECKING:
+    from keepwarm.connectors.google.auth import GoogleClient
 
 __all__ = ["GOOGLE_ISSUERS", "GoogleProvider"]
 
 # Google's ID tokens name either form of its issuer.
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+
+# Seconds a call may wait for Google (connectors.google.translate.HTTP_TIMEOUT, kept in step by
+# tests/connectors/test_google_gmail.py without importing the libraries here).
+DEFAULT_TIMEOUT = 30.0
 
 
 class _GoogleAuth:
@@ -36,6 +41,8 @@ class _GoogleAuth:
         return ConsentRequest(url, state, verifier, redirect_uri)
 
     def finish_consent(self, request: ConsentRequest, params: Mapping[str, str]) -> Grant:
+        from keepwarm.connectors.google.gmail import GmailReader
+
         tokens = self._client.finish(
             request.redirect_uri, request.state, request.verifier, dict(params)
         )
@@ -86,11 +93,13 @@ class GoogleProvider:
 
     client_id: str
     client_secret: str
-    timeout: float = HTTP_TIMEOUT
+    timeout: float = DEFAULT_TIMEOUT
     name: str = "google"
     label: str = "Google"
 
     def client(self, api_base: str | None) -> GoogleClient:
+        from keepwarm.connectors.google.auth import GoogleClient, GoogleEndpoints
+
         endpoints = GoogleEndpoints.for_base(api_base) if api_base else GoogleEndpoints()
         return GoogleClient(self.client_id, self.client_secret, endpoints)
 
@@ -100,6 +109,12 @@ class GoogleProvider:
     def open_sources(
         self, email: str, api_base: str | None, tokens: dict[str, Any], spend: Spend
     ) -> AccountSources:
+        from keepwarm.connectors.google.auth import GrantedTokens
+        from keepwarm.connectors.google.calendar import CalendarReader
+        from keepwarm.connectors.google.calendar_source import GoogleCalendarSource
+        from keepwarm.connectors.google.gmail import GmailReader
+        from keepwarm.connectors.google.mail_source import GmailSource
+
         client = self.client(api_base)
         creds = client.credentials(GrantedTokens.from_json(tokens))
         mail = GmailReader(

@@ -5,4 +5,6 @@ HTTP servers on loopback that the providers' real client libraries talk to uncha
 their endpoints. Production code never imports this package.
 
 - `keepwarm.connectors.sandbox.google`: Google OAuth 2.0, Gmail v1 and Calendar v3 (`GoogleSandbox`)
+- `keepwarm.connectors.sandbox.microsoft`: the Microsoft identity platform and Graph v1.0 mail
+  and calendar (`MicrosoftSandbox`)
 """

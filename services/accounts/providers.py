@@ -10,8 +10,11 @@ from collections.abc import Mapping
 
 from keepwarm.connectors.base import Provider
 from keepwarm.connectors.google.provider import GoogleProvider
+from keepwarm.connectors.microsoft.provider import MicrosoftProvider
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.errors import InvalidInput
+from keepwarm.services.core.quota import LocalQuota, Quota
+from keepwarm.services.core.slots import LocalSlots, Slots
 
 __all__ = ["ProviderRegistry", "build_providers"]
 
@@ -34,11 +37,28 @@ class ProviderRegistry:
             raise InvalidInput(f"unknown provider {name!r} (one of: {known})") from None
 
 
-def build_providers(settings: Settings) -> ProviderRegistry:
-    """Every provider, configured from the operator's settings."""
+def build_providers(
+    settings: Settings, *, graph_slots: Slots | None = None, graph_budget: Quota | None = None
+) -> ProviderRegistry:
+    """Every provider, configured from the operator's settings.
+
+    `graph_slots` and `graph_budget` are Outlook's concurrent places and 10-minute request
+    budget per mailbox, shared by every worker (Redis); by default this process's own.
+    """
     google = GoogleProvider(
         settings.google_client_id,
         settings.google_client_secret.get_secret_value(),
         timeout=settings.google_timeout_seconds,
     )
-    return ProviderRegistry({google.name: google})
+    slots = graph_slots or LocalSlots(settings.graph_concurrent_requests)
+    budget = graph_budget or LocalQuota(settings.graph_requests_per_10_minutes, window=600.0)
+    secret = settings.microsoft_client_secret
+    microsoft = MicrosoftProvider(
+        settings.microsoft_client_id,
+        secret.get_secret_value() if secret is not None else None,
+        tenant=settings.microsoft_tenant,
+        timeout=settings.microsoft_timeout_seconds,
+        hold=slots.hold,
+        budget=budget.spend,
+    )
+    return ProviderRegistry({google.name: google, microsoft.name: microsoft})

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,6 +58,7 @@ __all__ = [
 # The actor that runs `sync_account` (declared in workers.actors); services enqueue it by name.
 SYNC_ACTOR = "sync.account"
 
+R = TypeVar("R", MailMessage, CalendarEvent)
 OpenSources = Callable[[Account, dict[str, Any]], AccountSources]
 # In the ledger's skipped/filtered reasons: a stream read again because its cursor expired.
 CURSOR_EXPIRED = "read again in full: the provider forgot the cursor"
@@ -158,19 +159,35 @@ def _known_ids(factory: sessionmaker[Session], user_id: int) -> Callable[[Sequen
     return known
 
 
-def _read_mail(stream: _Stream, source: MailSource, since: datetime) -> None:
-    known = _known_ids(stream.factory, stream.user_id)
+def _pages(
+    stream: _Stream,
+    read: Callable[[str | None], Page[R]],
+    on_restart: Callable[[], None] = lambda: None,
+) -> Iterator[Page[R]]:
+    """The stream's pages from its stored cursor; a forgotten cursor starts it over (at most
+    _MAX_RESTARTS times a run). The caller stores each page before asking for the next."""
     cursor, restarts = stream.cursor(), 0
     while True:
         try:
-            page = source.read(stream.name, cursor, since=since, known=known)
+            page = read(cursor)
         except CursorExpired:
             if restarts >= _MAX_RESTARTS:
                 raise
             restarts += 1
             stream.restart()
+            on_restart()
             cursor = None
             continue
+        yield page
+        if not page.more:
+            return
+        cursor = page.cursor
+
+
+def _read_mail(stream: _Stream, source: MailSource, since: datetime) -> None:
+    known = _known_ids(stream.factory, stream.user_id)
+    summary = stream.summary
+    for page in _pages(stream, lambda c: source.read(stream.name, c, since=since, known=known)):
         messages = [r for r in page.records if isinstance(r, MailMessage)]
         bad = [r for r in page.records if isinstance(r, Unreadable)]
         with unit_of_work(stream.factory) as uow:
@@ -178,30 +195,18 @@ def _read_mail(stream: _Stream, source: MailSource, since: datetime) -> None:
             counts = store_messages(uow.session, account.user_id, None, messages, account.id)
             store_dead_letters(uow.session, account.user_id, None, bad, stream.clock())
             stream.save(uow.session, page)  # in the same transaction as the rows it covers
-        summary = stream.summary
         summary.seen += counts.seen + len(bad) + sum(page.filtered.values())
         summary.seen += sum(page.skipped.values())
         summary.imported += counts.imported
         summary.failed += len(bad)
         summary.account_for(page)
-        if not page.more:
-            return
-        cursor = page.cursor
 
 
 def _read_calendar(stream: _Stream, source: CalendarSource, since: datetime) -> None:
-    cursor, restarts = stream.cursor(), 0
     seen: set[str] = set()  # within one read, the first copy of an occurrence wins
-    while True:
-        try:
-            page = source.read(stream.name, cursor, since=since)
-        except CursorExpired:
-            if restarts >= _MAX_RESTARTS:
-                raise
-            restarts += 1
-            stream.restart()
-            cursor, seen = None, set()
-            continue
+    summary = stream.summary
+    pages = _pages(stream, lambda c: source.read(stream.name, c, since=since), seen.clear)
+    for page in pages:
         events = [r for r in page.records if isinstance(r, CalendarEvent)]
         bad = [r for r in page.records if isinstance(r, Unreadable)]
         with unit_of_work(stream.factory) as uow:
@@ -209,14 +214,10 @@ def _read_calendar(stream: _Stream, source: CalendarSource, since: datetime) -> 
             counts = store_events(uow.session, account.user_id, None, events, seen, account.id)
             store_dead_letters(uow.session, account.user_id, None, bad, stream.clock())
             stream.save(uow.session, page)
-        summary = stream.summary
         summary.events_seen += counts.seen
         summary.events_imported += counts.imported
         summary.failed += len(bad)
         summary.account_for(page)
-        if not page.more:
-            return
-        cursor = page.cursor
 
 
 def _read_all(

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     bulk_recipients: int = Field(default=10, ge=1)
     large_meeting_attendees: int = Field(default=8, ge=1)
     cooldown_days: int = Field(default=30, ge=0)
+    # The learned queue order: a prior file other than the packaged one (bench/quality.py
+    # scores each shared mailbox with a prior fitted without it), and whether the owner's
+    # answers (done, talked, snooze, stop) are examples in their fit.
+    ranker_prior: Path | None = None
+    learn_from_answers: bool = True
 
     # Recurring events are expanded over this window around the import date.
     calendar_years_back: int = Field(default=25, ge=0)
@@ -54,6 +59,17 @@ class Settings(BaseSettings):
     backfill_years: float = Field(default=3.0, gt=0)
     # How long one Google call may wait for an answer before it counts as a transient failure.
     google_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The Microsoft app registration (Entra ID): its application (client) id, the secret of a
+    # confidential (web) client or none for a public one, and the tenant: "common" (work and
+    # personal accounts), "organizations", "consumers" or a tenant id. The sandbox accepts any.
+    microsoft_client_id: str = "keepwarm-local"
+    microsoft_client_secret: SecretStr | None = None
+    microsoft_tenant: str = "common"
+    microsoft_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Outlook allows 10,000 requests per 10 minutes and 4 at once per app and mailbox; every
+    # worker shares these (in Redis when set), with headroom under the first.
+    graph_requests_per_10_minutes: int = Field(default=9000, ge=10, le=10_000)
+    graph_concurrent_requests: int = Field(default=4, ge=1, le=4)
 
     # Weekly digest and post-meeting prompts.
     # One-click links are signed with this key; production refuses to start without one.

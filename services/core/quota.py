@@ -8,6 +8,7 @@ Two layers keep a sync under Gmail's 250 units per user per moving second:
   never overdrawn, whatever the network and server latency.
 
 Both are moving one-second windows, the same in Redis (production) and in process (embedded).
+The same windows, over 10 minutes, share Outlook's 10,000 requests per mailbox.
 Waiting for room is pacing, not a retry, so it costs no retry budget.
 """
 
@@ -87,7 +88,7 @@ class RedisQuota:
         Raises ValueError when `units` alone exceed the limit (they would never fit).
         """
         if units > self._limit:
-            raise ValueError(f"{units} units in one call exceed the limit of {self._limit}/s")
+            raise ValueError(f"{units} units in one call exceed the limit of {self._limit}")
         name = f"{self._prefix}:quota:{key}"
         while True:
             now = self._clock()
@@ -112,8 +113,10 @@ class LocalQuota:
         limit: int,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        window: float = 1.0,
     ) -> None:
         self._limit, self._clock, self._sleep = limit, clock, sleep
+        self._window = window
         self._spent: dict[str, deque[tuple[float, int]]] = {}
         self._lock = threading.Lock()
 
@@ -123,21 +126,21 @@ class LocalQuota:
         Raises ValueError when `units` alone exceed the limit (they would never fit).
         """
         if units > self._limit:
-            raise ValueError(f"{units} units in one call exceed the limit of {self._limit}/s")
+            raise ValueError(f"{units} units in one call exceed the limit of {self._limit}")
         while True:
             with self._lock:
                 now = self._clock()
                 window = self._spent.setdefault(key, deque())
-                while window and window[0][0] <= now - 1.0:
+                while window and window[0][0] <= now - self._window:
                     window.popleft()
                 used = sum(u for _, u in window)
                 if used + units <= self._limit:
                     window.append((now, units))
                     return
-                excess, wait = used + units - self._limit, 1.0
+                excess, wait = used + units - self._limit, self._window
                 for spent_at, spent in window:  # oldest first: until enough of them leave
                     excess -= spent
                     if excess <= 0:
-                        wait = spent_at + 1.0 - now
+                        wait = spent_at + self._window - now
                         break
             self._sleep(max(wait, 0.001))

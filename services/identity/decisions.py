@@ -50,9 +50,7 @@ def merge_addresses(
     merge_people(session, user_id, keep, gone)
 
 
-def split_off(
-    session: Session, user_id: int, address: str, jobs: JobBuffer, now: datetime
-) -> bool:
+def split_off(session: Session, user_id: int, address: str, jobs: JobBuffer, now: datetime) -> bool:
     """`address` is a person of their own: never merged automatically again.
 
     Its interactions are derived again so they follow the address; returns False when the

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from keepwarm.services.models import Event, Message
+from keepwarm.services.models import Event, Message, MessageRecipient
 
 __all__ = ["infer_owner_addresses", "name_tokens"]
 
@@ -30,6 +30,11 @@ def infer_owner_addresses(session: Session, user_id: int) -> list[str]:
     the other senders whose address shares a name with it (`w..delainey` beside
     `david.delainey`). Failing sent mail, a calendar exported under the owner's address says
     who the owner is. Returns [] when nothing tells.
+
+    When an assistant sends most of the sent mail (skilling-j: two assistants wrote most of
+    it), the dominant sender is the assistant; the owner is the sent-folder sender the rest of
+    the mailbox is addressed to. So a sender's weight is their sent mail plus the mail outside
+    the sent folders addressed to them.
     """
     counts = session.execute(
         select(Message.sender, func.count(), func.max(Message.sender_name))
@@ -42,6 +47,20 @@ def infer_owner_addresses(session: Session, user_id: int) -> list[str]:
         .order_by(func.count().desc(), Message.sender)
     ).all()
     if counts:
+        addressed = dict(
+            session.execute(
+                select(MessageRecipient.address, func.count())
+                .join(Message, Message.id == MessageRecipient.message_id)
+                .where(
+                    Message.user_id == user_id,
+                    Message.in_sent_folder.is_(False),
+                    MessageRecipient.role.in_(("to", "cc")),
+                    MessageRecipient.address.in_([str(a) for a, _, _ in counts]),
+                )
+                .group_by(MessageRecipient.address)
+            ).all()
+        )
+        counts = sorted(counts, key=lambda r: (-(r[1] + addressed.get(str(r[0]), 0)), str(r[0])))
         dominant, _top, top_name = counts[0]
         tokens = name_tokens(str(dominant).partition("@")[0]) | name_tokens(top_name)
         owner = [str(dominant)]

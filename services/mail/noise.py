@@ -79,8 +79,10 @@ _AUTOMATED_LOCAL = re.compile(
 )
 
 
-# Gmail's tabs other than Primary (API label ids, and Takeout's spelling of them).
+# Gmail's tabs other than Primary (API label ids, and Takeout's spelling of them), and
+# Outlook's Other tab (Focused Inbox's inferenceClassification, carried by the Graph connector).
 _CATEGORIES = {
+    "outlook_other",
     "category_promotions",
     "category_social",
     "category_updates",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from keepwarm.services.models import User
 from keepwarm.services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
 from keepwarm.services.reconnect.engine import describe_gap, dormant_ties
+from keepwarm.services.reconnect.learning import load_signals
 from keepwarm.services.reconnect.lifecycle import LifecycleRules, states_at
 from keepwarm.services.reconnect.notes import open_follow_ups
 from keepwarm.services.reconnect.stats import ContactStats
@@ -117,7 +118,9 @@ def compose_digest(session: Session, user_id: int, as_of: datetime, rules: Diges
     stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
     by_person = {s.history.person_id: s for s in stats}
     states = states_at(session, user_id, as_of, rules.lifecycle)
-    queue = rank_suggestions(stats, as_of, rules.queue, states)
+    queue = rank_suggestions(
+        stats, as_of, rules.queue, states, load_signals(session, user_id, as_of)
+    )
     dormant = dormant_ties(stats, as_of, rules.queue, states)
 
     chosen: list[DigestItem] = []

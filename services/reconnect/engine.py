@@ -6,7 +6,9 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from keepwarm.services.reconnect.learning import LearningRules, OwnerSignals, Ranked, rank_due
 from keepwarm.services.reconnect.lifecycle import ContactState
 from keepwarm.services.reconnect.stats import ContactStats
 
@@ -20,12 +22,6 @@ __all__ = [
 ]
 
 DAYS_PER_MONTH = 30.44
-# Urgency grows with silence up to twice the person's threshold; past that a tie is going
-# cold, and the chance it is picked up again falls (in delainey-d, 19% of ties silent 3-6
-# months were picked up again within 90 days, 5% of those silent longer), by 1/e a year.
-# Long-dormant strong ties have a view of their own (`dormant_ties`).
-PEAK_OVERDUE = 2.0
-COOLING_DAYS = 365.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +34,10 @@ class QueueRules:
     # The dormant view: ties quiet this long whose strength was in the top share of all ties.
     dormant_after_days: float = 365.0
     dormant_top_share: float = 0.25
+    # The learned order (services/reconnect/learning): which prior (None: the shipped one),
+    # and whether the owner's answers are examples in their fit.
+    ranker_prior: Path | None = None
+    learn_from_answers: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +87,17 @@ def _last(stats: ContactStats) -> str:
     return f"last: {stats.last_at:%Y-%m-%d}"
 
 
-def _why(stats: ContactStats, days_silent: float) -> str:
-    parts: list[str] = []
-    if stats.typical_gap_days is not None:
-        parts.append(f"you talked every {describe_gap(max(stats.typical_gap_days, 1))}")
-    else:
-        parts.append(f"in touch since {stats.first_at:%Y-%m}")
-    parts.append(f"silent {describe_gap(days_silent).removeprefix('~')}")
+def _learned_why(ranked: Ranked, stats: ContactStats, days_silent: float, threshold: float) -> str:
+    """The stories that raised this person in the owner's model, then the last exchange."""
+    parts = [r.text for r in ranked.reasons]
+    if not parts:
+        # Nothing lifted them above the queue's average: they are here for being due.
+        parts.append(
+            f"silent {describe_gap(days_silent).removeprefix('~')}, past "
+            f"{describe_gap(threshold).removeprefix('~')}"
+        )
     parts.append(_last(stats))
-    parts.append(_counts(stats))
     return "; ".join(parts)
-
-
-def _urgency(days_silent: float, threshold: float) -> float:
-    overdue = min(days_silent / threshold, PEAK_OVERDUE)
-    cooling = max(days_silent - PEAK_OVERDUE * threshold, 0.0) / COOLING_DAYS
-    return overdue * math.exp(-cooling)
 
 
 def _silence(stats: ContactStats, state: ContactState, as_of: datetime) -> float | None:
@@ -124,18 +119,22 @@ def rank_suggestions(
     as_of: datetime,
     rules: QueueRules,
     states: Mapping[int, ContactState] | None = None,
+    signals: OwnerSignals | None = None,
 ) -> list[Suggestion]:
     """The people due for a reconnect as of `as_of`, best first.
 
     Due means: a relationship (the owner wrote to, met or talked with them), silent for longer
     than both their own learned cadence (stretched by their snoozes) and the floor, and not
-    kept out by the user's answers (stopped, snoozed, resting after a reconnect). The score is
-    tie strength times how overdue they are (capped), so a strong tie gone quiet outranks a
-    faint one gone quieter.
+    kept out by the user's answers (stopped, snoozed, resting after a reconnect). The order is
+    the owner's learned model (services/reconnect/learning): the score is the probability that
+    the owner is in touch with them again within 90 days, from this owner's own past and
+    answers shrunk toward a prior fitted on other mailboxes; `signals` adds where people still
+    appear in the owner's mail and the answers (without it, only the interactions are read).
     """
     states = states or {}
+    contacts = list(contacts)
     floor_days = rules.floor_months * DAYS_PER_MONTH
-    out: list[Suggestion] = []
+    due: list[tuple[ContactStats, float, float, str]] = []
     for stats in contacts:
         if not stats.is_relationship:
             continue
@@ -147,10 +146,21 @@ def rank_suggestions(
         if days_silent <= threshold:
             continue
         level = "overdue" if days_silent > threshold * rules.overdue_factor else "due"
-        score = round(stats.strength * _urgency(days_silent, threshold), 6)
-        out.append(
-            Suggestion(stats, days_silent, threshold, level, score, _why(stats, days_silent))
-        )
+        due.append((stats, days_silent, threshold, level))
+    if not due:
+        return []
+    ranked = rank_due(
+        [c.history for c in contacts],
+        [stats.history.person_id for stats, *_ in due],
+        as_of,
+        LearningRules(floor_days, rules.ranker_prior, rules.learn_from_answers),
+        signals,
+    )
+    out: list[Suggestion] = []
+    for stats, days_silent, threshold, level in due:
+        r = ranked[stats.history.person_id]
+        why = _learned_why(r, stats, days_silent, threshold)
+        out.append(Suggestion(stats, days_silent, threshold, level, round(r.probability, 6), why))
     out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.addresses))
     return out
 

@@ -22,6 +22,9 @@ class InteractionPoint:
     kind: str
     group_size: int
     subject: str | None
+    # The message or event it came from ("m:<id>", "e:<id>"): people on the same one were
+    # in it together.
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ def load_histories(
             Interaction.kind,
             Interaction.group_size,
             Interaction.subject,
+            Interaction.source_key,
         )
         .where(Interaction.user_id == user_id, Interaction.at <= as_of)
         .order_by(Interaction.person_id, Interaction.at, Interaction.id)
@@ -52,8 +56,8 @@ def load_histories(
     if person_ids is not None:
         query = query.where(Interaction.person_id.in_(person_ids))
     points: dict[int, list[InteractionPoint]] = defaultdict(list)
-    for person_id, at, kind, group_size, subject in session.execute(query):
-        points[person_id].append(InteractionPoint(at, kind, group_size, subject))
+    for person_id, at, kind, group_size, subject, source in session.execute(query):
+        points[person_id].append(InteractionPoint(at, kind, group_size, subject, source))
     if not points:
         return []
     addresses: dict[int, list[str]] = defaultdict(list)

@@ -16,6 +16,7 @@ from keepwarm.services.identity import resolve as identity_pass
 from keepwarm.services.models import Interaction, Person, PersonAddress
 from keepwarm.services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
 from keepwarm.services.reconnect.engine import Suggestion, dormant_ties
+from keepwarm.services.reconnect.learning import load_signals
 from keepwarm.services.reconnect.lifecycle import LifecycleRules, person_for_address, states_at
 from keepwarm.services.reconnect.notes import notes_for, open_follow_ups
 from keepwarm.services.reconnect.stats import ContactStats
@@ -65,8 +66,11 @@ def suggestions(
     """The reconnect queue (or the dormant ties) as at `as_of`, best first; no later data."""
     stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
     states = states_at(session, user_id, as_of, lifecycle or LifecycleRules())
-    rank = dormant_ties if dormant else rank_suggestions
-    ranked = rank(stats, as_of, rules, states)
+    if dormant:
+        ranked = dormant_ties(stats, as_of, rules, states)
+    else:
+        signals = load_signals(session, user_id, as_of)
+        ranked = rank_suggestions(stats, as_of, rules, states, signals)
     return ranked[:limit] if limit is not None else ranked
 
 

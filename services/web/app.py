@@ -32,7 +32,7 @@ from keepwarm.services.web import account_pages, api, auth, dashboard, links
 from keepwarm.services.web.context import WebContext
 from keepwarm.services.web.errors import install_error_handlers
 from keepwarm.services.web.pages import PRIVATE_HEADERS
-from keepwarm.services.web.stats_cache import StatsCache
+from keepwarm.services.web.queue_cache import QueueCache
 
 __all__ = ["create_app"]
 
@@ -88,7 +88,7 @@ def create_app(
         jobs,
         dict(sandboxes or {}),
         local_signin,
-        StatsCache(runtime.session_factory, settings.queue_cache_seconds),
+        QueueCache(runtime.session_factory, settings.queue_cache_seconds),
     )
     app = FastAPI(
         title="keepwarm",

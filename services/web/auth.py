@@ -14,6 +14,7 @@ must come back to the same browser that started it (no login CSRF), and it is us
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -180,6 +181,17 @@ def start_connect(
         raise NotSignedIn("sign in before connecting another account")
     context(request).runtime.providers.get(provider)
     return _start_consent(request, provider, Purpose.CONNECT, found, login_hint)
+
+
+@router.post("/auth/{provider}/callback")
+async def form_post_callback(request: Request, provider: str) -> Response:
+    """A provider that answers by form POST (Microsoft's response_mode=form_post): the same
+    answer as a GET here. The browser sends no SameSite=Lax cookie with another site's POST,
+    but does with the top-level GET this redirects to, so the consent is checked against the
+    session that started it. Nothing changes here, so there is no CSRF token to check."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return RedirectResponse(f"/auth/{provider}/callback?{urlencode(fields)}", status_code=303)
 
 
 @router.get("/auth/{provider}/callback")

@@ -20,7 +20,7 @@ from keepwarm.services.core.errors import NotSignedIn
 from keepwarm.services.core.jobs import JobSink, unit_of_work
 from keepwarm.services.notify.links import LinkSigner
 from keepwarm.services.runtime import Runtime
-from keepwarm.services.web.stats_cache import StatsCache
+from keepwarm.services.web.queue_cache import QueueCache
 
 __all__ = [
     "CSRF_FIELD",
@@ -55,7 +55,7 @@ class WebContext:
     jobs: JobSink | None = None
     sandboxes: Mapping[str, str] = field(default_factory=dict)
     local_signin: bool = False
-    stats: StatsCache | None = None
+    stats: QueueCache | None = None
 
     @property
     def cookie_name(self) -> str:

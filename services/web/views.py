@@ -36,13 +36,9 @@ from keepwarm.services.models import (
     SyncRun,
 )
 from keepwarm.services.reconnect import QueueRules
-from keepwarm.services.reconnect.engine import (
-    Suggestion,
-    dormant_ties,
-    rank_suggestions,
-)
+from keepwarm.services.reconnect.engine import Suggestion
 from keepwarm.services.reconnect.intro import IntroPath
-from keepwarm.services.reconnect.lifecycle import LifecycleRules, states_at
+from keepwarm.services.reconnect.lifecycle import LifecycleRules
 from keepwarm.services.reconnect.notes import open_follow_ups
 from keepwarm.services.reconnect.views import (
     contact_detail,
@@ -50,7 +46,7 @@ from keepwarm.services.reconnect.views import (
     suggestion_json,
     suggestions,
 )
-from keepwarm.services.web.stats_cache import StatsCache
+from keepwarm.services.web.queue_cache import QueueCache
 
 __all__ = [
     "MAX_LIMIT",
@@ -146,16 +142,20 @@ def ranked(
     lifecycle: LifecycleRules,
     *,
     dormant: bool = False,
-    cache: StatsCache | None = None,
+    cache: QueueCache | None = None,
 ) -> list[Suggestion]:
     """The whole reconnect queue (or the dormant ties) as of `now`, best first, with the
-    user's own silence floor, answers and exclusions (read now, never cached)."""
+    user's own silence floor; built by the same use case the CLI calls."""
     rules = queue_rules_for(session, user_id, rules)
+
+    def build(s: Session) -> list[Suggestion]:
+        return suggestions(s, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant)
+
     if cache is None:
-        return suggestions(session, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant)
-    rank = dormant_ties if dormant else rank_suggestions
-    # Everything the ranking reads besides the statistics: the answers (an append-only log,
-    # so its newest id tells any change), the exclusions, the rules.
+        return build(session)
+    # Everything the queue is built from but the clock: new interactions and answers show as
+    # new ids (answers are an append-only log); exclusions and rules as themselves.
+    newest = session.scalar(select(func.max(Interaction.id)).where(Interaction.user_id == user_id))
     answered = session.scalar(
         select(func.max(LifecycleEvent.id)).where(LifecycleEvent.user_id == user_id)
     )
@@ -166,14 +166,8 @@ def ranked(
             .order_by(Exclusion.pattern)
         )
     )
-    key = (dormant, answered, excluded, rules, lifecycle)
-    return cache.ranked(
-        session,
-        user_id,
-        now,
-        key,
-        lambda stats: rank(stats, now, rules, states_at(session, user_id, now, lifecycle)),
-    )
+    key = (newest, answered, excluded, rules, lifecycle)
+    return cache.queue(session, user_id, dormant, key, now, build)
 
 
 def queue_page(
@@ -186,7 +180,7 @@ def queue_page(
     dormant: bool,
     cursor: str | None,
     limit: int,
-    cache: StatsCache | None = None,
+    cache: QueueCache | None = None,
 ) -> Paged[dict[str, Any]]:
     """One page of the queue (or the dormant ties): the contract's JSON, with the person's id."""
     items = ranked(session, user_id, now, rules, lifecycle, dormant=dormant, cache=cache)

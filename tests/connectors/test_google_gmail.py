@@ -178,3 +178,10 @@ def test_failures_are_classified_once(failure: Exception, expected: type[Excepti
     classified = classify(failure)
     assert type(classified) is expected
     assert (classified is failure) == (expected is ValueError)  # ours surface unchanged
+
+
+def test_the_providers_default_timeout_is_the_readers() -> None:
+    from keepwarm.connectors.google.provider import DEFAULT_TIMEOUT
+    from keepwarm.connectors.google.translate import HTTP_TIMEOUT
+
+    assert DEFAULT_TIMEOUT == HTTP_TIMEOUT

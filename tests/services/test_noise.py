@@ -57,9 +57,10 @@ def test_personal_mail_passes() -> None:
 
 
 @pytest.mark.parametrize(
-    "labels", ["CATEGORY_PROMOTIONS", "Inbox,Category Updates", "SOCIAL,CATEGORY_SOCIAL"]
+    "labels",
+    ["CATEGORY_PROMOTIONS", "Inbox,Category Updates", "SOCIAL,CATEGORY_SOCIAL", "OUTLOOK_OTHER"],
 )
-def test_gmail_tabs_other_than_primary_are_not_personal(labels: str) -> None:
+def test_gmail_tabs_other_than_primary_and_outlooks_other_are_not_personal(labels: str) -> None:
     assert classify_message(facts(labels=labels)) is FilterReason.PROVIDER_CATEGORY
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from keepwarm.connectors.base import AccountSources, KnownIds, Page
+from keepwarm.connectors.base import AccountSources, KnownIds, MailSource, Page
 from keepwarm.connectors.errors import ProviderUnavailable, RateLimited
 from keepwarm.connectors.memory import MemoryCalendarSource, MemoryMailSource
 from keepwarm.connectors.types import Address, MailMessage
@@ -66,8 +66,9 @@ class Account:
     mail: MemoryMailSource
     calendar: MemoryCalendarSource
 
-    def sync(self) -> SyncSummary:
-        sources = AccountSources(self.mail, self.calendar, lambda: {"refresh_token": "r"})
+    def sync(self, mail: MailSource | None = None) -> SyncSummary:
+        """One run over `mail` (default: this account's in-memory mailbox)."""
+        sources = AccountSources(mail or self.mail, self.calendar, lambda: {"refresh_token": "r"})
         return sync_account(
             self.runtime.session_factory,
             self.account_id,
@@ -172,17 +173,8 @@ def test_a_failure_keeps_the_stored_pages_and_the_next_run_goes_on(account: Acco
                 raise RateLimited("slow down", retry_after=2.5)
             return self.inner.read(stream, cursor, since=since, known=known)
 
-    failing = FailsOnSecondPage(account.mail)
-    sources = AccountSources(failing, account.calendar, lambda: {"refresh_token": "r"})
     with pytest.raises(RateLimited):
-        sync_account(
-            account.runtime.session_factory,
-            account.account_id,
-            lambda a, t: sources,
-            account.cipher,
-            Jobs(),
-            fixed_clock(NOW),
-        )
+        account.sync(FailsOnSecondPage(account.mail))
     assert account.messages() == stored_before + 10  # the first page stayed, with its cursor
     assert account.runs()[-1].status is RunStatus.RATE_LIMITED
     finished = account.sync()
@@ -202,15 +194,7 @@ def test_a_run_that_skipped_anything_is_partial_and_says_why(account: Account) -
             skipped = {"deleted before it could be read": 2}
             return Page(records, "done", more=False, caught_up=True, skipped=skipped)
 
-    sources = AccountSources(LosesTwo(), account.calendar, lambda: {"refresh_token": "r"})
-    summary = sync_account(
-        account.runtime.session_factory,
-        account.account_id,
-        lambda a, t: sources,
-        account.cipher,
-        Jobs(),
-        fixed_clock(NOW),
-    )
+    summary = account.sync(LosesTwo())
     assert summary.status is RunStatus.PARTIAL and (summary.seen, summary.imported) == (5, 3)
     [run] = account.runs()
     assert run.status is RunStatus.PARTIAL

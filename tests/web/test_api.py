@@ -45,14 +45,15 @@ def test_lists_page_with_cursors_and_agree_with_one_big_page(two: TwoUsers) -> N
         "level",
     }
     assert set(item["contact"]) == {"id", "name", "addresses"}
-    # Answering someone on page one does not shift page two
-    second = two.a.client.get(f"/api/v1/queue?limit=3&cursor={first['next_cursor']}").json()
+    # After an answer (which the learned order reads, so the queue may reorder), the old cursor
+    # still works: what follows it, without the person answered
     answered = two.a.api(
         "POST", f"/api/v1/contacts/{item['contact']['id']}/answers", json={"action": "done"}
     )
     assert answered.status_code == 200 and answered.json()["action"] == "done"
     again = two.a.client.get(f"/api/v1/queue?limit=3&cursor={first['next_cursor']}").json()
-    assert again["items"] == second["items"]
+    assert len(again["items"]) == 3
+    assert item["contact"]["id"] not in [i["contact"]["id"] for i in again["items"]]
 
 
 def test_contact_timeline_notes_and_follow_ups(two: TwoUsers) -> None:

@@ -226,3 +226,37 @@ def test_local_sign_in_is_for_a_browser_on_this_machine_only(
         refused = web.client.post("/auth/local", data={"csrf": csrf_of(page.text)})
         assert refused.status_code == 403
         assert web.count(User) == 0
+
+
+def test_continue_with_microsoft_signs_in_through_its_form_post(
+    embedded_settings: Settings, sandbox: GoogleSandbox
+) -> None:
+    from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
+    from tests.support.microsoft import browse, form_fields
+
+    with MicrosoftSandbox([ENRON]) as outlook:
+        settings = keyed(embedded_settings).model_copy(update={"signup_allowed": "enron.com"})
+        runtime = replace(build_runtime(settings), clock=lambda: AS_OF)
+        jobs = JobList()
+        app = create_app(runtime, jobs=jobs, sandboxes={"microsoft": outlook.url})
+        try:
+            with TestClient(app, follow_redirects=False) as client:
+                page = client.get("/signin")
+                assert "Continue with Microsoft" in page.text
+                consent = start_sign_in(client, "/auth/microsoft", csrf=csrf_of(page.text))
+                # Microsoft answers with a page that POSTs the code to the redirect URI
+                answer = form_fields(browse(consent).text)
+                assert {"code", "state"} <= set(answer)
+                posted = client.post("/auth/microsoft/callback", data=answer)
+                assert posted.status_code == 303
+                back = urlsplit(posted.headers["location"])
+                done = client.get(f"{back.path}?{back.query}")
+                assert (done.status_code, done.headers["location"]) == (303, "/queue")
+                assert client.get("/queue").status_code == 200
+            with runtime.session_factory() as session:
+                [identity] = session.scalars(select(Identity)).all()
+                [account] = session.scalars(select(Account)).all()
+            assert (identity.provider, account.provider) == ("microsoft", "microsoft")
+            assert account.email == SANDBOX_OWNER and len(jobs.jobs) == 1
+        finally:
+            runtime.close()

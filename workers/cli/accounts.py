@@ -1,4 +1,5 @@
-"""`keepwarm connect google`, `keepwarm accounts`, `keepwarm sync`, `keepwarm disconnect`."""
+"""`keepwarm connect google|microsoft`, `keepwarm accounts`, `keepwarm sync`,
+`keepwarm disconnect`."""
 
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ from keepwarm.services.models import Account, AccountStatus
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.actors import SYNC_ACCOUNT, Queue
 from keepwarm.workers.broker import background, enqueue_only
-from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of
+from keepwarm.workers.cli.app import UsageError, console, open_runtime, parse_as_of
 from keepwarm.workers.cli.loopback import LoopbackReceiver, follow_consent
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 __all__ = ["connect_account", "sync_and_wait"]
 
@@ -88,7 +92,7 @@ def print_accounts(runtime: Runtime, as_json: bool = False) -> None:
         print(json.dumps(items, indent=2))
         return
     if not items:
-        console.print("No accounts connected: `keepwarm connect google`.")
+        console.print("No accounts connected: `keepwarm connect google` or `microsoft`.")
         return
     table = Table(title="Accounts", title_justify="left")
     for column in ("account", "status", "sync", "last success", "messages", "last run"):
@@ -115,9 +119,9 @@ def print_accounts(runtime: Runtime, as_json: bool = False) -> None:
     console.print(table)
 
 
-@app.command("connect")
+@commands.command("connect")
 def connect_command(
-    provider: Annotated[str, typer.Argument(help="the provider: google")],
+    provider: Annotated[str, typer.Argument(help="the provider: google or microsoft")],
     sandbox: Annotated[
         str | None,
         typer.Option(
@@ -149,7 +153,7 @@ def connect_command(
         print_accounts(runtime)
 
 
-@app.command("accounts")
+@commands.command("accounts")
 def accounts_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -158,7 +162,7 @@ def accounts_command(
         print_accounts(runtime, as_json)
 
 
-@app.command("sync")
+@commands.command("sync")
 def sync_command(
     wait: Annotated[
         bool, typer.Option("--wait", help="return when every account is caught up")
@@ -176,7 +180,7 @@ def sync_command(
         console.print("sync queued for every account; `keepwarm accounts` shows progress")
 
 
-@app.command("disconnect")
+@commands.command("disconnect")
 def disconnect_command(
     email: Annotated[str, typer.Argument(metavar="EMAIL", help="the account's address")],
     purge: Annotated[

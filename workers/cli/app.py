@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -9,15 +10,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
 from keepwarm.connectors.errors import ConnectorError, ProviderError
-from keepwarm.services.core.config import Settings
 from keepwarm.services.core.errors import AppError, InvalidInput
-from keepwarm.services.runtime import Runtime, build_runtime
+
+if TYPE_CHECKING:  # imported when a command runs: --help must not pay for them
+    from typer import _click as click
+
+    from keepwarm.services.core.config import Settings
+    from keepwarm.services.runtime import Runtime
 
 __all__ = [
     "app",
@@ -29,7 +35,132 @@ __all__ = [
     "parse_span",
 ]
 
+# Every command, in the order --help lists them: the module that defines it and its one line
+# of help. --help reads this table instead of importing the command modules, which load
+# SQLAlchemy, the providers' clients and the runtime (1.3 s before anything happened); running
+# a command imports only its own module. tests/workers/test_cli_commands.py checks the table
+# against what the modules define.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "connect": (
+        "accounts",
+        "Connect a mail and calendar account once (OAuth): headers and events, read-only.",
+    ),
+    "accounts": (
+        "accounts",
+        "Connected accounts: status, last successful sync, what the last run did.",
+    ),
+    "sync": (
+        "accounts",
+        "Sync every connected account now (the scheduler also does this every 15 minutes).",
+    ),
+    "disconnect": (
+        "accounts",
+        "Disconnect an account: revoke keepwarm's access at the provider and stop syncing it.",
+    ),
+    "import": (
+        "importing",
+        "Import mailboxes and calendars (headers only) and derive your relationships.",
+    ),
+    "suggestions": (
+        "queue",
+        "Whom to reconnect with: people gone quiet for longer than usual for them, best first.",
+    ),
+    "contacts": (
+        "queue",
+        "Everyone you have a relationship with (you wrote to them or met them), strongest first.",
+    ),
+    "contact": ("queue", "One person and your timeline with them, newest first."),
+    "snooze": (
+        "lifecycle",
+        "Not now: leave this person out of the queue for a while (their rhythm stretches too).",
+    ),
+    "done": ("lifecycle", "You reached out: the clock restarts and they rest for the cool-down."),
+    "talked": (
+        "lifecycle",
+        "You talked on another channel (phone, chat, in person): counts as contact.",
+    ),
+    "stop": ("lifecycle", "Never suggest this person again (undo with `keepwarm resume`)."),
+    "resume": ("lifecycle", "Undo a stop or a snooze."),
+    "digest": (
+        "notify",
+        "The weekly reconnect digest: preview it, schedule it, or see its history.",
+    ),
+    "prompts": (
+        "notify",
+        "Post-meeting prompts: sent, pending and upcoming (meetings in the next day that qualify).",
+    ),
+    "note": ("notify", "Add a note to a contact's timeline."),
+    "follow-up": (
+        "notify",
+        "Be reminded of someone in the digest, unless you are in touch before then.",
+    ),
+    "intro": (
+        "intro",
+        "Who could introduce you: your contacts who wrote or met with that person or company.",
+    ),
+    "merge": ("identity", "These two addresses are one person (later imports keep them together)."),
+    "split": (
+        "identity",
+        "This address is someone else: take it out of the person it was merged into.",
+    ),
+    "demo": (
+        "demo",
+        "See the product as a connected user would, on a real sample mailbox; no servers needed.",
+    ),
+    "scheduler": (
+        "scheduler",
+        "Sync every account and send the digests and meeting prompts that are due, on schedule.",
+    ),
+    "worker": (
+        "worker",
+        "Run a background worker against REDIS_URL and DATABASE_URL until interrupted.",
+    ),
+    "serve": ("serve", "Serve the web app, the REST API and the pages the links in digests open."),
+    "sandbox": (
+        "sandbox",
+        "Serve a local, wire-faithful provider (OAuth, mail, calendar) for tests and demos.",
+    ),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """The command `name` as its module defines it (importing that module only)."""
+    module = importlib.import_module(f"keepwarm.workers.cli.{COMMANDS[name][0]}")
+    commands: typer.Typer = module.commands
+    for info in commands.registered_commands:
+        if info.name == name:
+            return typer.main.get_command_from_info(
+                info, pretty_exceptions_short=True, rich_markup_mode="rich"
+            )
+    raise LookupError(f"keepwarm.workers.cli.{COMMANDS[name][0]} defines no command {name!r}")
+
+
+class _LazyCommands(TyperGroup):
+    """The root group: lists COMMANDS from the table, loads a command only to run it."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:  # help only needs the line of help
+            line = COMMANDS[cmd_name][1]
+            return TyperCommand(cmd_name, help=line, short_help=line)
+        return load_command(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
 app = typer.Typer(
+    cls=_LazyCommands,
     name="keepwarm",
     help=(
         "Keep your professional network warm: connect or import mail and calendars, derive "
@@ -44,6 +175,12 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    # A callback makes the root a group of its own class (_LazyCommands); it does nothing.
+    pass
 
 
 class UsageError(InvalidInput):
@@ -76,6 +213,10 @@ def parse_span(value: str, option: str) -> timedelta:
 
 def load_settings() -> Settings:
     """Build the settings from the environment, naming the variable at fault."""
+    from pydantic import ValidationError
+
+    from keepwarm.services.core.config import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -89,6 +230,8 @@ def load_settings() -> Settings:
 @contextmanager
 def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
     """Build the runtime for one command and release it afterwards."""
+    from keepwarm.services.runtime import build_runtime
+
     runtime = build_runtime(settings or load_settings())
     try:
         yield runtime
@@ -135,20 +278,3 @@ def main() -> None:
             raise
         _error(f"internal error: {type(exc).__name__}: {exc} (set KEEPWARM_DEBUG=1 for details)")
         sys.exit(1)
-
-
-# Register the commands (modules attach themselves to `app`).
-from keepwarm.workers.cli import (  # noqa: E402,F401
-    accounts,
-    demo,
-    identity,
-    importing,
-    intro,
-    lifecycle,
-    notify,
-    queue,
-    sandbox,
-    scheduler,
-    serve,
-    worker,
-)

@@ -18,7 +18,7 @@ from keepwarm.services.reconnect import views
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.cli.accounts import connect_account, print_accounts, sync_and_wait
 from keepwarm.workers.cli.app import (
-    app,
+    UsageError,
     console,
     err_console,
     load_settings,
@@ -29,24 +29,33 @@ from keepwarm.workers.cli.importing import print_summary, run_import
 from keepwarm.workers.cli.notify import write_html
 from keepwarm.workers.cli.queue import print_queue
 
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
+
 # The sample's sent mail is continuous until the end of February 2001, then has a gap of eight
 # months (the Enron export kept only some folders); a queue read after the gap would only show
 # the gap.
 DEMO_AS_OF = "2001-02-28"
 
 
-@app.command("demo")
+@commands.command("demo")
 def demo_command(
     from_files: Annotated[
         bool, typer.Option("--from-files", help="import the sample as a file instead")
     ] = False,
+    provider: Annotated[
+        str, typer.Option("--provider", help="the sandbox to connect to: google or microsoft")
+    ] = "google",
 ) -> None:
     """See the product as a connected user would, on a real sample mailbox; no servers needed.
 
-    Starts a local Google sandbox holding the headers of an Enron executive's mailbox,
-    connects to it through OAuth, syncs with the background workers and shows the reconnect
-    queue. Runs embedded in KEEPWARM_HOME/demo, started afresh each time; your data is untouched.
+    Starts a local Google (or Microsoft) sandbox holding the headers of an Enron executive's
+    mailbox, connects to it through OAuth, syncs with the background workers and shows the
+    reconnect queue. Runs embedded in KEEPWARM_HOME/demo, started afresh each time; your data
+    is untouched.
     """
+    if provider not in ("google", "microsoft"):
+        raise UsageError(f"--provider: unknown provider {provider!r} (google or microsoft)")
     as_of = parse_as_of(DEMO_AS_OF)
     assert as_of is not None  # a fixed date
     base = load_settings()
@@ -69,6 +78,8 @@ def demo_command(
                     show_progress=err_console.is_terminal,
                 )
             )
+        elif provider == "microsoft":
+            _microsoft_demo(runtime)
         else:
             _connected_demo(runtime)
         with runtime.session_factory() as session:
@@ -153,6 +164,36 @@ def _connected_demo(runtime: Runtime) -> None:
         units = sandbox.units_spent()
     print_accounts(runtime)
     console.print(f"  synced in {elapsed:.1f} s using {units:,} Gmail quota units")
+
+
+def _microsoft_demo(runtime: Runtime) -> None:
+    # Imported here: the sandbox is a development tool that production code never loads.
+    from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
+
+    console.print(
+        "[bold]keepwarm demo[/bold]: a local Microsoft sandbox serves the headers of a real "
+        "Enron executive's mailbox (997 messages, 2000-2002) through Microsoft Graph, with "
+        "Outlook's limits."
+    )
+    with MicrosoftSandbox([SAMPLE_MAILBOX, DEMO_CALENDAR]) as sandbox:
+        console.print(
+            f"  connecting through msal (PKCE, Mail.ReadBasic and Calendars.ReadBasic) at "
+            f"{sandbox.url}",
+            highlight=False,
+        )
+        connect_account(runtime, "microsoft", sandbox.url, datetime(1999, 1, 1, tzinfo=UTC))
+        console.print(
+            "  syncing: Sent Items first, then the other folders' delta, with the background worker"
+        )
+        started = time.perf_counter()
+        sync_and_wait(runtime)
+        elapsed = time.perf_counter() - started
+        requests = sum(sandbox.served().values())
+    print_accounts(runtime)
+    console.print(
+        f"  synced in {elapsed:.1f} s using {requests:,} Graph requests "
+        "(Outlook allows 10,000 per 10 minutes)"
+    )
 
 
 def _program() -> str:

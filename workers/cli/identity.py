@@ -11,10 +11,13 @@ from keepwarm.services.core.jobs import unit_of_work
 from keepwarm.services.identity.decisions import merge_addresses, split_off
 from keepwarm.workers.actors import Queue
 from keepwarm.workers.broker import background
-from keepwarm.workers.cli.app import app, console, open_runtime
+from keepwarm.workers.cli.app import console, open_runtime
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 
-@app.command("merge")
+@commands.command("merge")
 def merge_command(
     address: Annotated[str, typer.Argument(help="an address of the person to keep")],
     other: Annotated[str, typer.Argument(help="an address of the same person, listed apart")],
@@ -26,7 +29,7 @@ def merge_command(
     console.print(f"merged: {other} is now the same person as {address}", highlight=False)
 
 
-@app.command("split")
+@commands.command("split")
 def split_command(
     address: Annotated[str, typer.Argument(help="the address to give a person of its own")],
 ) -> None:

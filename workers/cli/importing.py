@@ -22,7 +22,10 @@ from keepwarm.services.mail.importing import (
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.actors import Queue
 from keepwarm.workers.broker import background
-from keepwarm.workers.cli.app import UsageError, app, console, err_console, open_runtime
+from keepwarm.workers.cli.app import UsageError, console, err_console, open_runtime
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 __all__ = ["import_command", "run_import"]
 
@@ -108,7 +111,7 @@ def print_summary(summary: ImportSummary) -> None:
         )
 
 
-@app.command("import")
+@commands.command("import")
 def import_command(
     paths: Annotated[
         list[Path],

@@ -10,11 +10,14 @@ from rich.table import Table
 
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.reconnect.intro import find_intros, parse_target
-from keepwarm.workers.cli.app import app, console, open_runtime, parse_as_of
+from keepwarm.workers.cli.app import console, open_runtime, parse_as_of
 from keepwarm.workers.cli.queue import AsOf, Json
 
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
-@app.command("intro")
+
+@commands.command("intro")
 def intro_command(
     target: Annotated[str, typer.Argument(help="a person's address, or a domain (acme.com)")],
     as_of: AsOf = None,

@@ -11,7 +11,10 @@ from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.core.jobs import unit_of_work
 from keepwarm.services.models import Action
 from keepwarm.services.reconnect.lifecycle import record_action
-from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
+from keepwarm.workers.cli.app import UsageError, console, open_runtime, parse_as_of, parse_span
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 Address = Annotated[str, typer.Argument(help="any address of the person")]
 On = Annotated[
@@ -40,7 +43,7 @@ def _answer(
     console.print(f"{action.value.replace('_', ' ')}: {address}", highlight=False)
 
 
-@app.command("snooze")
+@commands.command("snooze")
 def snooze_command(
     address: Address,
     for_: Annotated[
@@ -62,25 +65,25 @@ def snooze_command(
         _answer(address, Action.SNOOZE, on, until_text=until)
 
 
-@app.command("done")
+@commands.command("done")
 def done_command(address: Address, on: On = None) -> None:
     """You reached out: the clock restarts and they rest for the cool-down."""
     _answer(address, Action.DONE, on)
 
 
-@app.command("talked")
+@commands.command("talked")
 def talked_command(address: Address, on: On = None) -> None:
     """You talked on another channel (phone, chat, in person): counts as contact."""
     _answer(address, Action.TALKED_ELSEWHERE, on)
 
 
-@app.command("stop")
+@commands.command("stop")
 def stop_command(address: Address, on: On = None) -> None:
     """Never suggest this person again (undo with `keepwarm resume`)."""
     _answer(address, Action.STOP, on)
 
 
-@app.command("resume")
+@commands.command("resume")
 def resume_command(address: Address, on: On = None) -> None:
     """Undo a stop or a snooze."""
     _answer(address, Action.RESUME, on)

@@ -1,11 +1,15 @@
-"""The OAuth loopback redirect: a one-request HTTP server on 127.0.0.1 that receives the code."""
+"""The OAuth loopback redirect: a one-request HTTP server on 127.0.0.1 that receives the code,
+in the query of a redirect (Google) or POSTed by the provider's page (Microsoft's
+response_mode=form_post, which keeps the code out of URLs)."""
 
 from __future__ import annotations
 
+import html
 import http.client
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 __all__ = ["LoopbackReceiver", "follow_consent"]
 
@@ -24,8 +28,15 @@ class LoopbackReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                query = parse_qs(urlsplit(self.path).query)
-                receiver.params = {k: v[0] for k, v in query.items()}
+                self._answer(parse_qs(urlsplit(self.path).query))
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                self._answer(parse_qs(body))
+
+            def _answer(self, fields: dict[str, list[str]]) -> None:
+                receiver.params = {k: v[0] for k, v in fields.items()}
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(_PAGE)))
@@ -53,18 +64,31 @@ class LoopbackReceiver:
         self._server.server_close()
 
 
+_FORM = re.compile(r'<form[^>]*method="POST"[^>]*action="([^"]+)"', re.IGNORECASE)
+_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', re.IGNORECASE)
+
+
 def follow_consent(url: str) -> None:
-    """Do what a browser does with a consent URL that approves at once (the sandbox's)."""
-    location = url
-    for _ in range(3):
+    """Do what a browser does with a consent URL that approves at once (the sandbox's):
+    follow its redirects, or submit the form a form_post page carries."""
+    location, method, body = url, "GET", ""
+    for _ in range(4):
         parts = urlsplit(location)
         connection = http.client.HTTPConnection(parts.netloc, timeout=10)
         try:
-            connection.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
+            target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+            headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+            connection.request(method, target or "/", body=body or None, headers=headers)
             response = connection.getresponse()
-            response.read()
+            page = response.read().decode("utf-8", "replace")
             location = response.getheader("Location") or ""
         finally:
             connection.close()
-        if not location or response.status not in (301, 302, 303, 307):
+        if response.status in (301, 302, 303, 307) and location:
+            method, body = "GET", ""
+            continue
+        form = _FORM.search(page) if response.status == 200 and method == "GET" else None
+        if form is None:
             return
+        fields = {html.unescape(k): html.unescape(v) for k, v in _FIELD.findall(page)}
+        location, method, body = html.unescape(form.group(1)), "POST", urlencode(fields)

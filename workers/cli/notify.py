@@ -18,7 +18,10 @@ from keepwarm.services.notify.schedule import WEEKDAYS, parse_timezone, parse_we
 from keepwarm.services.notify.views import delivery_history, prompt_list
 from keepwarm.services.reconnect.lifecycle import person_for_address
 from keepwarm.services.reconnect.notes import add_follow_up, add_note
-from keepwarm.workers.cli.app import UsageError, app, console, open_runtime, parse_as_of, parse_span
+from keepwarm.workers.cli.app import UsageError, console, open_runtime, parse_as_of, parse_span
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 __all__ = ["write_html"]
 
@@ -63,7 +66,7 @@ def _apply_schedule(
     return changed
 
 
-@app.command("digest")
+@commands.command("digest")
 def digest_command(
     preview: Annotated[
         bool, typer.Option("--preview", help="render this week's digest without sending it")
@@ -158,7 +161,7 @@ def _print_deliveries(rows: list[dict[str, Any]], title: str) -> None:
     console.print(table)
 
 
-@app.command("prompts")
+@commands.command("prompts")
 def prompts_command(
     enable: Annotated[
         bool | None, typer.Option("--on/--off", help="turn post-meeting prompts on or off")
@@ -201,7 +204,7 @@ def prompts_command(
 Address = Annotated[str, typer.Argument(help="any address of the person")]
 
 
-@app.command("note")
+@commands.command("note")
 def note_command(address: Address, text: Annotated[str, typer.Argument(help="the note")]) -> None:
     """Add a note to a contact's timeline."""
     with open_runtime() as runtime, unit_of_work(runtime.session_factory) as uow:
@@ -211,7 +214,7 @@ def note_command(address: Address, text: Annotated[str, typer.Argument(help="the
     console.print(f"note added: {address}", highlight=False)
 
 
-@app.command("follow-up")
+@commands.command("follow-up")
 def follow_up_command(
     address: Address,
     in_: Annotated[

@@ -12,7 +12,10 @@ from keepwarm.services.accounts.preferences import queue_rules_for
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.reconnect import Suggestion, views
 from keepwarm.services.reconnect.engine import describe_gap
-from keepwarm.workers.cli.app import app, console, open_runtime, parse_as_of
+from keepwarm.workers.cli.app import console, open_runtime, parse_as_of
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 __all__ = ["print_queue"]
 
@@ -50,7 +53,7 @@ def print_queue(items: list[Suggestion], title: str) -> None:
     console.print(table)
 
 
-@app.command("suggestions")
+@commands.command("suggestions")
 def suggestions_command(
     as_of: AsOf = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="how many people at most")] = 20,
@@ -84,7 +87,7 @@ def suggestions_command(
         print_queue(items, f"Reconnect queue as of {when:%Y-%m-%d}")
 
 
-@app.command("contacts")
+@commands.command("contacts")
 def contacts_command(
     as_of: AsOf = None,
     merge_candidates: Annotated[
@@ -139,7 +142,7 @@ def contacts_command(
     console.print(table)
 
 
-@app.command("contact")
+@commands.command("contact")
 def contact_command(
     address: Annotated[str, typer.Argument(help="any address of the person")],
     as_of: AsOf = None,

@@ -1,4 +1,4 @@
-"""`keepwarm sandbox google`: a local Google for tests and demos."""
+"""`keepwarm sandbox google|microsoft`: a local provider for tests and demos."""
 
 from __future__ import annotations
 
@@ -7,26 +7,44 @@ from typing import Annotated
 
 import typer
 
-from keepwarm.workers.cli.app import UsageError, app
+from keepwarm.workers.cli.app import UsageError
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
+
+_DEFAULT_PORTS = {"google": 8080, "microsoft": 8081}
 
 
-@app.command("sandbox")
+@commands.command("sandbox")
 def sandbox_command(
-    provider: Annotated[str, typer.Argument(help="google")],
+    provider: Annotated[str, typer.Argument(help="google or microsoft")],
     seed: Annotated[
         list[Path],
         typer.Option("--seed", help="mbox, maildir, Enron tree or .ics to serve (repeatable)"),
     ],
-    port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8080,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="port on 127.0.0.1 (google 8080, microsoft 8081)"),
+    ] = None,
     user: Annotated[str | None, typer.Option("--user", help="the mailbox owner's address")] = None,
 ) -> None:
-    """Serve a local, wire-faithful Google (OAuth, Gmail, Calendar) for tests and demos."""
-    if provider != "google":
-        raise UsageError(f"sandbox: unknown provider {provider!r} (supported: google)")
+    """Serve a local, wire-faithful provider (OAuth, mail, calendar) for tests and demos.
+
+    google: OAuth, Gmail v1 and Calendar v3; microsoft: the identity platform and Graph v1.0
+    mail and calendar, with Outlook's limits.
+    """
+    if provider not in _DEFAULT_PORTS:
+        raise UsageError(f"sandbox: unknown provider {provider!r} (supported: google, microsoft)")
     for path in seed:
         if not path.exists():
             raise UsageError(f"--seed: no such file or folder: {path}")
-    # Imported here: the sandbox is a development tool that production code never loads.
-    from keepwarm.connectors.sandbox.google import serve
+    chosen = _DEFAULT_PORTS[provider] if port is None else port
+    # Imported here: the sandboxes are development tools that production code never loads.
+    if provider == "google":
+        from keepwarm.connectors.sandbox.google import serve
 
-    serve(seed, port=port, user_email=user)
+        serve(seed, port=chosen, user_email=user)
+    else:
+        from keepwarm.connectors.sandbox.microsoft import serve as serve_microsoft
+
+        serve_microsoft(seed, port=chosen, user_email=user)

@@ -12,7 +12,10 @@ from keepwarm.services.core.jobs import Job, JobSink
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.actors import NOTIFY_TICK, SYNC_ALL
 from keepwarm.workers.broker import background, enqueue_only
-from keepwarm.workers.cli.app import app, console, load_settings, open_runtime
+from keepwarm.workers.cli.app import console, load_settings, open_runtime
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 
 @contextmanager
@@ -26,15 +29,16 @@ def _sink(runtime: Runtime) -> Iterator[JobSink]:
             yield bg.sink
 
 
-@app.command("scheduler")
+@commands.command("scheduler")
 def scheduler_command(
     once: Annotated[
         bool, typer.Option("--once", help="enqueue one round of every job and exit")
     ] = False,
 ) -> None:
-    """Every KEEPWARM_SYNC_INTERVAL_MINUTES sync every account; every KEEPWARM_TICK_MINUTES
-    send the digests and meeting prompts that are due.
+    """Sync every account and send the digests and meeting prompts that are due, on schedule.
 
+    Every KEEPWARM_SYNC_INTERVAL_MINUTES it syncs every account; every KEEPWARM_TICK_MINUTES it
+    sends the digests and meeting prompts that are due.
     Run any number of schedulers: each digest and prompt is still sent once. With REDIS_URL
     the work goes to `keepwarm worker`s; embedded, this process does it too.
     """

@@ -17,14 +17,10 @@ from keepwarm.services.core.jobs import JobSink
 from keepwarm.services.runtime import Runtime
 from keepwarm.workers.actors import Queue
 from keepwarm.workers.broker import background, enqueue_only
-from keepwarm.workers.cli.app import (
-    UsageError,
-    app,
-    console,
-    load_settings,
-    open_runtime,
-    parse_as_of,
-)
+from keepwarm.workers.cli.app import UsageError, console, load_settings, open_runtime, parse_as_of
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 
 @contextlib.contextmanager
@@ -49,12 +45,13 @@ def _sandboxes(values: list[str]) -> dict[str, str]:
     return found
 
 
-@app.command(
+@commands.command(
     "serve",
     help=(
-        "Serve the web app: sign in with Google (or any configured provider), the reconnect "
-        "queue, contacts, accounts, settings, export and deletion; the REST API at /api/v1 "
-        "(reference at /api/docs); and the pages the links in digests and prompts open.\n\n"
+        "Serve the web app, the REST API and the pages the links in digests open.\n\n"
+        "Sign in with Google or Microsoft (any configured provider); the reconnect queue, "
+        "contacts, accounts, settings, export and deletion; the REST API at /api/v1 "
+        "(reference at /api/docs); the pages the links in digests and prompts open. "
         "KEEPWARM_PUBLIC_URL must reach this server (directly or through a reverse proxy "
         "that terminates TLS); KEEPWARM_SIGNUP_ALLOWED says who may sign up. Embedded, a "
         "browser on this machine can open it as the CLI's own user without signing in. "

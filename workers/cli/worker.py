@@ -9,10 +9,13 @@ from typing import Annotated
 import typer
 
 from keepwarm.workers.broker import background
-from keepwarm.workers.cli.app import UsageError, app, console, load_settings, open_runtime
+from keepwarm.workers.cli.app import UsageError, console, load_settings, open_runtime
+
+# The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
+commands = typer.Typer()
 
 
-@app.command("worker")
+@commands.command("worker")
 def worker_command(
     threads: Annotated[int, typer.Option("--threads", min=1, help="worker threads")] = 4,
 ) -> None:

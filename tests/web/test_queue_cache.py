@@ -1,0 +1,73 @@
+"""The web's cache of built queues serves only what cannot mislead."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from keepwarm.services.core.config import Settings
+from keepwarm.services.reconnect.engine import Suggestion
+from keepwarm.services.reconnect.history import ContactHistory, InteractionPoint
+from keepwarm.services.reconnect.stats import compute_stats
+from keepwarm.services.runtime import build_runtime
+from keepwarm.services.web.queue_cache import QueueCache
+
+AS_OF = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Builds:
+    """A queue builder that counts its builds."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, session: Session) -> list[Suggestion]:
+        self.count += 1
+        point = InteractionPoint(AS_OF - timedelta(days=200), "sent", 1, "hi")
+        stats = compute_stats(ContactHistory(1, "Jane", ("jane@example.com",), (point,)))
+        return [Suggestion(stats, 200.0, 91.0, "overdue", 0.5, "why")]
+
+
+def test_a_built_queue_is_served_only_for_its_key_and_never_for_an_earlier_moment(
+    embedded_settings: Settings,
+) -> None:
+    runtime = build_runtime(embedded_settings)
+    ticks, builds = Ticks(), Builds()
+    cache = QueueCache(runtime.session_factory, 60, monotonic=ticks)
+    with runtime.session_factory() as session:
+
+        def ask(key: object, at: datetime = AS_OF) -> list[Suggestion]:
+            return cache.queue(session, 7, False, key, at, builds)
+
+        first = ask(("newest", 1))
+        assert ask(("newest", 1)) is first and builds.count == 1
+        assert first[0].stats.history.points == ()  # only the summary is kept
+        ask(("newest", 2))  # a new interaction or answer: built afresh
+        assert builds.count == 2
+        ask(("newest", 2), AS_OF - timedelta(hours=1))  # an earlier moment: built afresh
+        assert builds.count == 3
+        kept = ask(("newest", 2), AS_OF)
+        assert builds.count == 4
+        ticks.now = 61  # past its time: served once more while a thread builds the next
+        assert ask(("newest", 2), AS_OF + timedelta(seconds=61)) is kept
+        ticks.now = 610  # far past: this request builds it
+        latest = ask(("newest", 2), AS_OF + timedelta(seconds=610))
+        assert latest is not kept
+        cache.forget(7)  # the user's data was deleted
+        assert ask(("newest", 2), AS_OF + timedelta(seconds=610)) is not latest
+        off = QueueCache(runtime.session_factory, 0)
+        assert off.queue(session, 7, False, 1, AS_OF, builds) is not off.queue(
+            session, 7, False, 1, AS_OF, builds
+        )
+    runtime.close()
