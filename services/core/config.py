@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     # Embedded only: a browser on this machine, talking to a loopback address, may open the
     # dashboard as the CLI's one user without a provider (no password is involved anywhere).
     local_signin: bool = True
-    # How long the web process may reuse a user's per-contact statistics for the queue
-    # (services.web.stats_cache): answers show at once, new mail within this; 0: never.
+    # How long the web process may reuse a user's built queue while nothing it was built from
+    # changed (services.web.queue_cache); 0: never.
     queue_cache_seconds: float = Field(default=60.0, ge=0)
 
     # A worker killed mid-sync (SIGKILL, OOM, a lost machine). Its per-account sync leases name

@@ -53,7 +53,7 @@ class Interaction(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "person_id", "kind", "source_key"),
         Index("ix_interactions_user_at", "user_id", "at"),
-        # The user's newest interaction in one probe (the web's statistics cache checks it).
+        # The user's newest interaction in one probe (the web's queue cache checks it).
         Index("ix_interactions_user_id_id", "user_id", "id"),
     )
 
