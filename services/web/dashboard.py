@@ -34,10 +34,11 @@ _KINDS = {
 
 
 def _back(next_path: str | None, default: str) -> str:
-    # Only a path on this site: never an open redirect.
-    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
-        return next_path
-    return default
+    # Only a path on this site: never an open redirect ("//host" and "/\\host" are other sites
+    # to a browser).
+    if next_path is None or not next_path.startswith("/") or next_path.startswith("//"):
+        return default
+    return default if any(c in next_path for c in "\\\r\n") else next_path
 
 
 def _wants_json(request: Request) -> bool:

@@ -64,10 +64,11 @@ def test_the_queue_is_answered_in_place_or_by_a_plain_form(two: TwoUsers) -> Non
     # An unknown answer names the field; an open redirect is not followed
     bad = two.a.client.post(f"/contacts/{first}/answer", data={"csrf": csrf, "action": "nap"})
     assert bad.status_code == 400 and "action: unknown answer" in bad.text.lower()
-    away = two.a.client.post(
-        f"/contacts/{first}/answer", data={"csrf": csrf, "action": "resume", "next": "//evil"}
-    )
-    assert away.headers["location"].startswith("/queue?")
+    for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        away = two.a.client.post(
+            f"/contacts/{first}/answer", data={"csrf": csrf, "action": "resume", "next": elsewhere}
+        )
+        assert away.headers["location"].startswith("/queue?")
 
     dormant = two.a.client.get("/dormant")
     assert dormant.status_code == 200 and "Dormant ties" in dormant.text
