@@ -16,6 +16,7 @@ from keepwarm.services.models.lifecycle import Action, LifecycleEvent
 from keepwarm.services.models.mail import Message, MessageRecipient
 from keepwarm.services.models.notes import FollowUp, Note, UsedLink
 from keepwarm.services.models.runs import DeadLetter, ImportRun
+from keepwarm.services.models.sources import RecordKind, RecordSource, source_key
 from keepwarm.services.models.users import OwnerAddress, User
 
 __all__ = [
@@ -40,10 +41,13 @@ __all__ = [
     "OwnerAddress",
     "Person",
     "PersonAddress",
+    "RecordKind",
+    "RecordSource",
     "RunStatus",
     "StreamKind",
     "SyncCursor",
     "SyncRun",
     "UsedLink",
     "User",
+    "source_key",
 ]
