@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, cast, delete, exists, func, literal, select
+from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from keepwarm.services.core.crypto import TokenCipher
@@ -26,10 +26,13 @@ from keepwarm.services.models import (
     MessageRecipient,
     Person,
     PersonAddress,
+    RecordKind,
+    RecordSource,
     StreamKind,
     SyncCursor,
     SyncRun,
     User,
+    source_key,
 )
 
 __all__ = [
@@ -220,16 +223,39 @@ def _chunks(items: Iterable[T], size: int = 500) -> Iterator[list[T]]:
         yield batch
 
 
-def _addresses(session: Session, account_id: int) -> set[str]:
-    """Every address on the account's messages and events."""
+def _only_from(session: Session, account_id: int, kind: RecordKind) -> list[int]:
+    """The records of `kind` the account brought that no other source also brought."""
+    mine = select(RecordSource.record_id).where(
+        RecordSource.kind == kind, RecordSource.source == source_key(account_id)
+    )
+    elsewhere = (
+        select(RecordSource.record_id)
+        .where(
+            RecordSource.kind == kind,
+            RecordSource.record_id.in_(mine),
+            RecordSource.source != source_key(account_id),
+        )
+        .distinct()
+    )
+    shared = set(session.scalars(elsewhere))
+    return sorted(set(session.scalars(mine)) - shared)
+
+
+def _addresses(session: Session, messages: list[int], events: list[int]) -> set[str]:
+    """Every address on these messages and events."""
     found: set[str] = set()
-    for query in (
-        select(Message.sender).where(Message.account_id == account_id),
-        select(MessageRecipient.address).join(Message).where(Message.account_id == account_id),
-        select(Event.organizer).where(Event.account_id == account_id),
-        select(EventAttendee.address).join(Event).where(Event.account_id == account_id),
-    ):
-        found.update(a for a in session.scalars(query.distinct()) if a)
+    for chunk in _chunks(messages):
+        for query in (
+            select(Message.sender).where(Message.id.in_(chunk)),
+            select(MessageRecipient.address).where(MessageRecipient.message_id.in_(chunk)),
+        ):
+            found.update(a for a in session.scalars(query.distinct()) if a)
+    for chunk in _chunks(events):
+        for query in (
+            select(Event.organizer).where(Event.id.in_(chunk)),
+            select(EventAttendee.address).where(EventAttendee.event_id.in_(chunk)),
+        ):
+            found.update(a for a in session.scalars(query.distinct()) if a)
     return found
 
 
@@ -264,12 +290,13 @@ def _referenced() -> list[ColumnElement[bool]]:
 
 
 def purge_account(session: Session, account_id: int) -> PurgeSummary:
-    """Delete the account and everything it brought; what other sources brought stays.
+    """Delete the account and everything only it brought; what other sources brought stays.
 
-    Its messages, events and ledger go by the database's cascade. The interactions derived
-    from them, the people only it knew and the addresses only its mail and events carried go
-    here, so contacts and the queue are what they would be had it never been connected (but
-    for merges already made and display names already learnt from its mail).
+    A message or event another account or an import also brought is kept (its sources say
+    so); the rest goes, with the interactions derived from it, the people only it knew and
+    the addresses only its records carried, so contacts and the queue are what they would be
+    had it never been connected (but for merges already made and display names already learnt
+    from its mail). Its ledger and cursors go by the database's cascade.
     """
     account = session.get(Account, account_id)
     if account is None:
@@ -278,36 +305,43 @@ def purge_account(session: Session, account_id: int) -> PurgeSummary:
     # The user's derivation lock: a derivation running now finishes first, and none can
     # derive this account's rows once they are gone.
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    brought = _addresses(session, account_id)
-    counts = [
-        int(
-            session.scalar(
-                select(func.count()).select_from(model).where(model.account_id == account_id)
-            )
-            or 0
-        )
-        for model in (Message, Event)
-    ]
+    messages = _only_from(session, account_id, RecordKind.MESSAGE)
+    events = _only_from(session, account_id, RecordKind.EVENT)
+    brought = _addresses(session, messages, events)
     interactions = 0
-    for prefix, model in (("m:", Message), ("e:", Event)):
-        # Interactions name their message or event in `source_key` ("m:<id>"), not by a
-        # foreign key, so the cascade from the account cannot reach them.
-        keys = select(literal(prefix, String).concat(cast(model.id, String))).where(
-            model.account_id == account_id
-        )
-        result = session.execute(
-            delete(Interaction)
-            .where(Interaction.user_id == user_id, Interaction.source_key.in_(keys))
-            .execution_options(synchronize_session=False)
-        )
-        interactions += int(getattr(result, "rowcount", 0) or 0)
+    for prefix, model, ids in (("m:", Message, messages), ("e:", Event, events)):
+        for chunk in _chunks(ids):
+            # Interactions name their message or event in `source_key` ("m:<id>"), not by a
+            # foreign key, so no cascade reaches them.
+            result = session.execute(
+                delete(Interaction)
+                .where(
+                    Interaction.user_id == user_id,
+                    Interaction.source_key.in_([f"{prefix}{i}" for i in chunk]),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            interactions += int(getattr(result, "rowcount", 0) or 0)
+            session.execute(
+                delete(model)
+                .where(model.id.in_(chunk))
+                .execution_options(synchronize_session=False)
+            )
+    for kind, ids in ((RecordKind.MESSAGE, messages), (RecordKind.EVENT, events)):
+        for chunk in _chunks(ids):
+            session.execute(
+                delete(RecordSource).where(
+                    RecordSource.kind == kind, RecordSource.record_id.in_(chunk)
+                )
+            )
+    # The account's own source rows go by cascade; records it shared keep their other sources.
     session.execute(delete(Account).where(Account.id == account_id))
     known: set[int] = set()
-    for chunk in _chunks(sorted(brought)):
+    for batch in _chunks(sorted(brought)):
         known.update(
             session.scalars(
                 select(PersonAddress.person_id).where(
-                    PersonAddress.user_id == user_id, PersonAddress.address.in_(chunk)
+                    PersonAddress.user_id == user_id, PersonAddress.address.in_(batch)
                 )
             )
         )
@@ -323,7 +357,7 @@ def purge_account(session: Session, account_id: int) -> PurgeSummary:
     unused = brought - _still_carried(session, user_id, brought)
     addresses = _prune_addresses(session, user_id, unused)
     session.flush()
-    return PurgeSummary(counts[0], counts[1], interactions, len(orphans), addresses)
+    return PurgeSummary(len(messages), len(events), interactions, len(orphans), addresses)
 
 
 def _prune_addresses(session: Session, user_id: int, unused: set[str]) -> int:

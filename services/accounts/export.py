@@ -37,6 +37,7 @@ from keepwarm.services.models import (
     OwnerAddress,
     Person,
     PersonAddress,
+    RecordSource,
     SyncCursor,
     SyncRun,
     UsedLink,
@@ -75,6 +76,7 @@ def _tables(user_id: int) -> list[tuple[type[Base], Select[Any]]]:
             .where(MessageRecipient.message_id.in_(messages))
             .order_by(MessageRecipient.message_id),
         ),
+        (RecordSource, own(RecordSource)),
         (Event, own(Event)),
         (
             EventAttendee,

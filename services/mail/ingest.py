@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
 from keepwarm.services.core.upsert import insert_for
 from keepwarm.services.mail.fingerprints import event_fingerprint, message_fingerprint
-from keepwarm.services.models import DeadLetter, Event, EventAttendee, Message, MessageRecipient
+from keepwarm.services.models import (
+    DeadLetter,
+    Event,
+    EventAttendee,
+    Message,
+    MessageRecipient,
+    RecordKind,
+    RecordSource,
+    source_key,
+)
 
 __all__ = ["StoreCounts", "store_dead_letters", "store_events", "store_messages"]
 
@@ -69,6 +78,30 @@ def _recipient_rows(message_id: int, m: MailMessage) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+def _note_sources(
+    session: Session,
+    user_id: int,
+    kind: RecordKind,
+    record_ids: Sequence[int],
+    account_id: int | None,
+) -> None:
+    """Record that `account_id` (None: files) brought these records, new or already stored."""
+    if not record_ids:
+        return
+    source = source_key(account_id)
+    rows = [
+        {
+            "kind": kind,
+            "record_id": record_id,
+            "source": source,
+            "user_id": user_id,
+            "account_id": account_id,
+        }
+        for record_id in sorted(set(record_ids))
+    ]
+    session.execute(insert_for(session, RecordSource).on_conflict_do_nothing(), rows)
+
+
 def store_messages(
     session: Session,
     user_id: int,
@@ -105,6 +138,14 @@ def store_messages(
     if recipients:
         session.execute(insert_for(session, MessageRecipient).on_conflict_do_nothing(), recipients)
     new_fps = {fp for _, fp in inserted}
+    stored = [mid for mid, _ in inserted]
+    if len(new_fps) < len(by_fp):  # copies of stored messages: this source brought them too
+        stored += session.scalars(
+            select(Message.id).where(
+                Message.user_id == user_id, Message.fingerprint.in_(set(by_fp) - new_fps)
+            )
+        )
+    _note_sources(session, user_id, RecordKind.MESSAGE, stored, account_id)
     already_stored_sent = sent_fps - new_fps
     if already_stored_sent:
         result = session.execute(
@@ -205,6 +246,7 @@ def store_events(
         for fp, e in by_fp.items()
         if fp not in existing and not e.tombstone
     ]
+    brought = [ev.id for ev in existing.values()]
     if new_rows:
         inserted = session.execute(
             insert_for(session, Event)
@@ -213,9 +255,11 @@ def store_events(
             new_rows,
         ).all()
         counts.imported = len(inserted)
+        brought += [eid for eid, _ in inserted]
         attendees = [r for eid, fp in inserted for r in _attendee_rows(eid, by_fp[fp])]
         if attendees:
             session.execute(insert_for(session, EventAttendee), attendees)
+    _note_sources(session, user_id, RecordKind.EVENT, brought, account_id)
     if existing:
         stored_attendees: dict[int, list[dict[str, Any]]] = {}
         for a in session.scalars(

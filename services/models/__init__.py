@@ -16,6 +16,7 @@ from keepwarm.services.models.lifecycle import Action, LifecycleEvent
 from keepwarm.services.models.mail import Message, MessageRecipient
 from keepwarm.services.models.notes import FollowUp, Note, UsedLink
 from keepwarm.services.models.runs import DeadLetter, ImportRun
+from keepwarm.services.models.sources import RecordKind, RecordSource, source_key
 from keepwarm.services.models.users import OwnerAddress, User
 from keepwarm.services.models.web import ApiToken, Exclusion, Identity, WebSession
 
@@ -44,6 +45,8 @@ __all__ = [
     "OwnerAddress",
     "Person",
     "PersonAddress",
+    "RecordKind",
+    "RecordSource",
     "RunStatus",
     "StreamKind",
     "SyncCursor",
@@ -51,4 +54,5 @@ __all__ = [
     "UsedLink",
     "User",
     "WebSession",
+    "source_key",
 ]

@@ -39,10 +39,10 @@ class Event(Base):
     import_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_runs.id", ondelete="SET NULL")
     )
-    # The connected account it came from (None: imported from files); deleting the account
-    # purges what it brought.
+    # The account that first brought it (None: files). Every source that brought it is in
+    # record_sources; purging an account deletes only what no other source also brought.
     account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
     derived: Mapped[bool] = mapped_column(default=False)
     filter_reason: Mapped[str | None] = mapped_column(String(40))

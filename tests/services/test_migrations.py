@@ -89,6 +89,15 @@ def test_connected_google_accounts_keep_their_cursors_across_0005(
                 ),
                 {"at": datetime(2026, 1, 1, tzinfo=UTC)},
             )
+            for mid, account in ((10, 1), (11, None)):  # one synced message, one imported
+                c.execute(
+                    text(
+                        "INSERT INTO messages (id, user_id, fingerprint, recipient_count,"
+                        " in_sent_folder, list_unsubscribe, auto_reply_header, derived,"
+                        " account_id) VALUES (:id, 77, :fp, 1, false, false, false, false, :acc)"
+                    ),
+                    {"id": mid, "fp": f"fp{mid}", "acc": account},
+                )
         # When it is migrated to head
         migrate(engine)
         # Then each goes on where it stood, with no cursor lost and none made up
@@ -101,6 +110,9 @@ def test_connected_google_accounts_keep_their_cursors_across_0005(
             ).all()
             # SQLite rebuilds a table to drop columns: its children must survive the rebuild
             runs = c.execute(text("SELECT account_id, seen FROM sync_runs")).all()
+            sources = c.execute(
+                text("SELECT record_id, source, account_id FROM record_sources ORDER BY 1")
+            ).all()
     finally:
         engine.dispose()
     assert [(r[0], r[1], r[2], json.loads(r[3]), bool(r[4])) for r in rows] == [
@@ -109,3 +121,5 @@ def test_connected_google_accounts_keep_their_cursors_across_0005(
         (2, "mail", "gmail", {"history": "900", "page": "page-7", "phase": "rest"}, False),
     ]
     assert [tuple(r) for r in runs] == [(1, 5)]
+    # and each message's source carries over to record_sources (0006)
+    assert [tuple(r) for r in sources] == [(10, "account:1", 1), (11, "files", None)]

@@ -18,7 +18,7 @@ from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.core.errors import NotFound
 from keepwarm.services.models import Interaction, Message
 from tests.support.cli import assert_one_line_error, run_cli, run_json, run_process
-from tests.support.paths import ENRON, MAILBOX
+from tests.support.paths import ENRON, MAILBOX, SANDBOX_OWNER
 from tests.support.settings import TEST_TOKEN_KEY, keyed
 from tests.support.sync import GETS, QUERIES, CleanRun, connect, finish, spawn, store, wait_for
 
@@ -190,3 +190,30 @@ def test_an_unknown_account_is_a_one_line_error(embedded_settings: Settings) -> 
     proc = run_process(settings, "disconnect", "not-an-address", "--purge")
     assert proc.returncode == 2
     assert_one_line_error(proc.stderr, "not-an-address")
+
+
+def test_purging_an_account_keeps_what_an_import_also_brought(any_settings: Settings) -> None:
+    # Given a mailbox connected first, and the same mailbox then imported from files (each
+    # message stored once; the account brought it first)
+    settings = keyed(any_settings)
+    reference = keyed(Settings(home=any_settings.home.parent / "files-only"))
+    run_cli(reference, "import", str(ENRON))
+    before = {query: run_json(reference, *query) for query in QUERIES}
+    with store(reference) as db:
+        in_files = db.messages()
+    with GoogleSandbox([ENRON]) as sandbox:
+        connect(settings, sandbox)
+        run_cli(settings, "import", str(ENRON))
+        with store(settings) as db:
+            # The same mail stored once (the files also hold the two 1979-dated messages the
+            # sync left out as received before its window)
+            assert db.messages() == in_files
+        # When the account is purged
+        out = run_cli(settings, "disconnect", SANDBOX_OWNER, "--purge")
+    # Then nothing the import also brought went with it: as if only the files were imported
+    assert "0 messages" in out, out
+    for query in QUERIES:
+        assert run_json(settings, *query) == before[query], query
+    with store(settings) as db:
+        assert db.messages() == in_files
+    assert _dangling_interactions(settings) == 0

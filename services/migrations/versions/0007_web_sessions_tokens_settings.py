@@ -4,8 +4,8 @@ An index on interactions (user_id, id) finds a user's newest interaction in one 
 Users gain their own silence floor and digest size (NULL: the operator's defaults), a name,
 and excluded addresses and domains.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
