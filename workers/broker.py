@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 
 from keepwarm.services.core.jobs import Job
 from keepwarm.services.runtime import Runtime
@@ -37,13 +38,28 @@ class Background:
     queues: frozenset[Queue]
 
     def wait(self, timeout_ms: int | None = None) -> None:
-        """Return when this worker's queues are drained (re-raises a failed job, embedded)."""
-        for queue in sorted(self.queues):
-            if isinstance(self.broker, StubBroker):
-                self.broker.join(queue.value, timeout=timeout_ms, fail_fast=True)
-            else:
-                self.broker.join(queue.value, timeout=timeout_ms)
-        self.worker.join()
+        """Return when this worker's queues are drained (re-raises a failed job, embedded).
+
+        A job may send another to a queue this pass already found empty (a sync sends its
+        derivation), so passes repeat until one ends with every queue empty.
+        """
+        while True:
+            for queue in sorted(self.queues):
+                if isinstance(self.broker, StubBroker):
+                    self.broker.join(queue.value, timeout=timeout_ms, fail_fast=True)
+                else:
+                    self.broker.join(queue.value, timeout=timeout_ms)
+            self.worker.join()
+            if not any(self._pending(queue.value) for queue in self.queues):
+                return
+
+    def _pending(self, name: str) -> bool:
+        if isinstance(self.broker, StubBroker):
+            return any(
+                self.broker.queues[q].unfinished_tasks > 0 for q in (name, dq_name(name))
+            )
+        assert isinstance(self.broker, RedisBroker)
+        return bool(self.broker.do_qsize(name))
 
 
 def _make_broker(runtime: Runtime) -> dramatiq.Broker:
