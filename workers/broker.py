@@ -55,9 +55,7 @@ class Background:
 
     def _pending(self, name: str) -> bool:
         if isinstance(self.broker, StubBroker):
-            return any(
-                self.broker.queues[q].unfinished_tasks > 0 for q in (name, dq_name(name))
-            )
+            return any(self.broker.queues[q].unfinished_tasks > 0 for q in (name, dq_name(name)))
         assert isinstance(self.broker, RedisBroker)
         return bool(self.broker.do_qsize(name))
 
