@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 from keepwarm.connectors.errors import ConnectorError, ProviderError
@@ -33,6 +34,7 @@ __all__ = [
     "open_runtime",
     "parse_as_of",
     "parse_span",
+    "styled",
 ]
 
 # Every command, in the order --help lists them: the module that defines it and its one line
@@ -173,8 +175,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Whatever is printed is data, never Rich markup: names and subjects come from other people's
+# mail, and Rich would read "[/x]" as a closing tag (a crash) or "[link=...]" as a disguised
+# hyperlink. Our own emphasis is a `styled` Text, which Rich never parses; every table cell and
+# message goes through these two consoles, so this is the one place it is decided.
+console = Console(markup=False, emoji=False)
+err_console = Console(stderr=True, markup=False, emoji=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text with our own emphasis: plain strings, or (text, style) pairs such as
+    ("Jane", "bold"); nothing in it is read as markup."""
+    return Text.assemble(*parts)
 
 
 @app.callback()
