@@ -46,6 +46,7 @@ def connect_account(
     receiver = LoopbackReceiver()
     try:
         request = begin_connect(runtime, provider, receiver.redirect_uri, sandbox=sandbox)
+        receiver.expect(request.state)
         if sandbox:
             follow_consent(request.url)
         else:
