@@ -11,6 +11,7 @@ from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.services.core.config import Settings
 from tests.support.cli import run_cli, run_json
+from tests.support.hostile import run_as_operator
 from tests.support.microsoft_sync import connect_microsoft
 from tests.support.paths import ENRON
 from tests.support.settings import keyed
@@ -48,10 +49,16 @@ def test_three_503s_from_googles_token_endpoint_are_retried_not_reconnect_needed
         box.fail_with_status(503, 3, path_prefix="/token")
         # When the token endpoint fails three times in a row during `keepwarm sync`
         started = time.monotonic()
-        out = run_cli(settings, "sync")
+        proc = run_as_operator(settings, "sync")
         elapsed = time.monotonic() - started
         assert box.pending_faults() == []  # every injected failure was met
-    # Then the account is still active and the retried run read the whole mailbox
+    # Then the person saw one line about the retried outage, no traceback
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [line] = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert "ProviderUnavailable" in line and "refresh" in line
+    out = proc.stdout
+    # And the account is still active and the retried run read the whole mailbox
     [account] = run_json(settings, "accounts")
     assert account["status"] == "active", account
     assert account["last_run"]["status"] == "ok", account["last_run"]

@@ -251,6 +251,17 @@ def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
         runtime.close()
 
 
+def _one_line_for_known_errors(record: logging.LogRecord) -> bool:
+    """A job that failed with one of our own errors (a provider outage the worker retries,
+    say) is logged as one line naming it, not a traceback: the person watching a command
+    needs what happened, and `keepwarm accounts` has the rest. A bug keeps its traceback."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, (AppError, ConnectorError)):
+        record.msg = f"{record.getMessage()} {type(error).__name__}: {error}"
+        record.args, record.exc_info, record.exc_text = None, None, None
+    return True
+
+
 def _error(line: str) -> None:
     # Plain write: rich would wrap a long path onto a second line.
     sys.stderr.write(f"keepwarm: {line}\n")
@@ -261,6 +272,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Dramatiq logs every worker start and stop at INFO; a person running a command needs none.
     logging.getLogger("dramatiq").setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_one_line_for_known_errors)
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
