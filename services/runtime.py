@@ -17,8 +17,10 @@ from keepwarm.services.core.clock import Clock, system_clock
 from keepwarm.services.core.config import Settings
 from keepwarm.services.core.crypto import TokenCipher, TokenKeyError
 from keepwarm.services.core.db import make_engine, make_session_factory, migrate
-from keepwarm.services.core.keys import home_secret, home_token_key
+from keepwarm.services.core.errors import InvalidInput
+from keepwarm.services.core.keys import check_secret, check_token_key, home_secret, home_token_key
 from keepwarm.services.core.locks import AccountLocks, LocalLocks, RedisLocks
+from keepwarm.services.core.private import private_dir, private_file
 from keepwarm.services.core.quota import LocalQuota, Quota, RedisQuota
 from keepwarm.services.core.slots import RedisSlots
 from keepwarm.services.mail.derivation import DerivationRules
@@ -32,7 +34,7 @@ from keepwarm.services.notify.prompts import PromptRules
 from keepwarm.services.reconnect import QueueRules
 from keepwarm.services.reconnect.lifecycle import LifecycleRules
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["Runtime", "build_runtime", "check_settings"]
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,17 @@ class Runtime:
         """
         key = self.settings.token_key
         if key is not None:
-            return TokenCipher(key.get_secret_value())
+            return TokenCipher(check_token_key(key.get_secret_value(), "KEEPWARM_TOKEN_KEY"))
         if not self.settings.embedded:
             raise TokenKeyError("production mode (DATABASE_URL set) needs KEEPWARM_TOKEN_KEY")
         return TokenCipher(home_token_key(self.settings.home))
+
+    @property
+    def token_key_name(self) -> str:
+        """Where the token key comes from, as a person would look for it."""
+        if self.settings.token_key is not None or not self.settings.embedded:
+            return "KEEPWARM_TOKEN_KEY"
+        return f"KEEPWARM_TOKEN_KEY (or {self.settings.home / 'token_key'})"
 
     def open_sources(
         self, account: Account, tokens: dict[str, Any], on_call: Callable[[], None] = lambda: None
@@ -86,7 +95,10 @@ class Runtime:
         """
         max_age = timedelta(days=self.settings.link_max_age_days)
         if self.settings.secret_key is not None:
-            return LinkSigner(self.settings.secret_key.get_secret_value(), max_age, self.clock)
+            secret = check_secret(
+                self.settings.secret_key.get_secret_value(), "KEEPWARM_SECRET_KEY"
+            )
+            return LinkSigner(secret, max_age, self.clock)
         return LinkSigner(home_secret(self.settings.home), max_age, self.clock)
 
     @property
@@ -147,20 +159,42 @@ class Runtime:
         self.engine.dispose()
 
 
+def check_settings(settings: Settings) -> None:
+    """Refuse settings production cannot run with, and keys that are empty, short or malformed.
+
+    Raises TokenKeyError (a key) or InvalidInput (REDIS_URL), each one line naming the setting.
+    """
+    production = "production mode (DATABASE_URL set)"
+    if not settings.embedded and settings.token_key is None:
+        raise TokenKeyError(f"{production} needs KEEPWARM_TOKEN_KEY")
+    if not settings.embedded and settings.secret_key is None:
+        raise TokenKeyError(f"{production} needs KEEPWARM_SECRET_KEY to sign email links")
+    if not settings.embedded and settings.redis_url is None:
+        raise InvalidInput(
+            f"{production} needs REDIS_URL: locks and quotas must be shared by every process",
+            field="REDIS_URL",
+        )
+    if settings.token_key is not None:
+        check_token_key(settings.token_key.get_secret_value(), "KEEPWARM_TOKEN_KEY")
+    if settings.secret_key is not None:
+        check_secret(settings.secret_key.get_secret_value(), "KEEPWARM_SECRET_KEY")
+
+
 def build_runtime(settings: Settings) -> Runtime:
     """Connect to the configured database and bring its schema up to date.
 
-    Production (DATABASE_URL set) refuses to start without KEEPWARM_TOKEN_KEY: tokens must
-    never be stored unencrypted, and a key made up on the spot would lose them on restart.
+    Raises TokenKeyError or InvalidInput, naming the setting or file, before anything is
+    opened: production (DATABASE_URL set) refuses to start without KEEPWARM_TOKEN_KEY (tokens
+    must never be stored unencrypted, and a key made up on the spot would lose them on
+    restart), KEEPWARM_SECRET_KEY, or REDIS_URL (without it locks and quotas would be per
+    process: two workers could sync one account at once); a key given but empty, short or
+    malformed is refused in either mode.
     """
-    if not settings.embedded and settings.token_key is None:
-        raise TokenKeyError("production mode (DATABASE_URL set) needs KEEPWARM_TOKEN_KEY")
-    if not settings.embedded and settings.secret_key is None:
-        raise TokenKeyError(
-            "production mode (DATABASE_URL set) needs KEEPWARM_SECRET_KEY to sign email links"
-        )
-    if settings.token_key is not None:
-        TokenCipher(settings.token_key.get_secret_value())  # a malformed key fails now
+    check_settings(settings)
+    if settings.embedded:
+        # The database and the keys beside it open every stored grant: the owner's only.
+        private_dir(settings.home)
+        private_file(settings.sqlite_path)
     engine = make_engine(settings.sqlalchemy_url())
     migrate(engine)
     quota: Quota

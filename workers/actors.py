@@ -19,6 +19,7 @@ from sqlalchemy import select
 from keepwarm.connectors.base import AccountSources
 from keepwarm.connectors.errors import AuthExpired, RateLimited
 from keepwarm.services.accounts.sync import SYNC_ACTOR, sync_account
+from keepwarm.services.core.crypto import TokenKeyError
 from keepwarm.services.core.jobs import Job, JobSink, unit_of_work
 from keepwarm.services.mail import derivation
 from keepwarm.services.mail.importing import DERIVE_ACTOR
@@ -135,10 +136,11 @@ def _notify_send(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
 
 def _retry_when(retries: int, exc: Exception) -> bool:
     # Waiting out a rate limit is not a failure: it must not use up the retry budget
-    # (Dramatiq counts every exception, Retry included). Other failures get 8 tries.
+    # (Dramatiq counts every exception, Retry included). A dead grant or a token key that
+    # cannot open the tokens never heals by retrying. Other failures get 8 tries.
     if isinstance(exc, dramatiq.Retry):
         return retries < 1000
-    return not isinstance(exc, AuthExpired) and retries < 8
+    return not isinstance(exc, (AuthExpired, TokenKeyError)) and retries < 8
 
 
 _SPECS = (
@@ -153,7 +155,7 @@ _SPECS = (
         Queue.SYNC,
         {
             "retry_when": _retry_when,
-            "throws": (AuthExpired,),
+            "throws": (AuthExpired, TokenKeyError),
             "min_backoff": 1_000,
             "max_backoff": 300_000,
             "time_limit": 3_600_000,

@@ -76,13 +76,20 @@ def classify(error: Exception, *, cursor_statuses: tuple[int, ...] = ()) -> Exce
     """The keepwarm.connectors.errors exception for any failure of a Google call, or `error` itself
     when it is none of Google's (a bug of ours must surface as it is).
 
-    A socket timeout (`TimeoutError`, which `socket.timeout` is), a refused or reset connection
-    and httplib2's own errors are transient: ProviderUnavailable, retried with backoff.
+    A socket timeout (`TimeoutError`, which `socket.timeout` is), a refused or reset connection,
+    httplib2's own errors and a refresh google-auth flags `retryable` (the token endpoint
+    answered 5xx) are transient: ProviderUnavailable, retried with backoff. Any other refused
+    refresh means the grant is dead: AuthExpired.
     """
     if isinstance(error, HttpError):
         return classify_http_error(error, cursor_statuses=cursor_statuses)
     if isinstance(error, RefreshError):
-        return AuthExpired(f"Google refused the grant: {error.args[0] if error.args else error}")
+        detail = error.args[0] if error.args else error
+        if error.retryable:
+            # google-auth already tried three times and says a later try may work (a 5xx or
+            # a timeout at the token endpoint): the grant is fine, the endpoint is not.
+            return ProviderUnavailable(f"Google could not refresh the grant for now: {detail}")
+        return AuthExpired(f"Google refused the grant: {detail}")
     if isinstance(error, (TransportError, httplib2.HttpLib2Error, OSError)):
         # OSError covers TimeoutError and ConnectionError.
         what = "timed out" if isinstance(error, TimeoutError) else "unreachable"

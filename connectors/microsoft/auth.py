@@ -16,6 +16,7 @@ https://myapps.microsoft.com (work accounts) or https://account.live.com/consent
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -221,7 +222,7 @@ class MicrosoftAuth:
         Raises ConsentRefused when the person declined, the state does not match or the code
         was refused; ProviderUnavailable when the identity platform cannot be reached.
         """
-        if params.get("state") != request.state:
+        if not hmac.compare_digest(str(params.get("state", "")), request.state):
             raise ConsentRefused("the sign-in answer does not belong to this consent (state)")
         if "error" in params:
             reason = params.get("error_description") or params["error"]

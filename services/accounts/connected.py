@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from keepwarm.services.core.crypto import TokenCipher
+from keepwarm.services.core.crypto import TokenCipher, TokenKeyError
 from keepwarm.services.core.db import Base
 from keepwarm.services.core.errors import InvalidInput, NotFound
 from keepwarm.services.identity.addresses import normalize_address
@@ -36,12 +36,14 @@ from keepwarm.services.models import (
 )
 
 __all__ = [
+    "TOKEN_KEY_MISMATCH",
     "PurgeSummary",
     "account_overview",
     "find_account",
     "forget_tokens",
     "purge_account",
     "save_account",
+    "sealed_shut",
     "stop_syncing",
 ]
 
@@ -95,12 +97,48 @@ def save_account(
     return account
 
 
-def account_overview(session: Session, user_id: int) -> list[dict[str, Any]]:
-    """Each account with its status, last runs, and counts of what it brought."""
+# The status `account_overview` reports for an active account whose stored tokens this
+# process's key cannot open: nothing is wrong with the grant, the operator's key is.
+TOKEN_KEY_MISMATCH = "token_key_mismatch"
+
+
+def _opens(cipher: TokenCipher, account: Account) -> bool:
+    if not account.token_ciphertext:
+        return True  # nothing stored to open (tokens wiped by a disconnect)
+    try:
+        cipher.open(account.token_ciphertext)
+    except TokenKeyError:
+        return False
+    return True
+
+
+def sealed_shut(accounts: Iterable[Account], cipher: TokenCipher) -> list[Account]:
+    """The accounts whose stored tokens `cipher` cannot open (a wrong or replaced key)."""
+    return [account for account in accounts if not _opens(cipher, account)]
+
+
+def account_overview(
+    session: Session, user_id: int, cipher: TokenCipher | None = None, key_name: str = ""
+) -> list[dict[str, Any]]:
+    """Each account with its status, last runs, and counts of what it brought.
+
+    With `cipher`, an active account whose tokens it cannot open is reported as
+    TOKEN_KEY_MISMATCH, naming `key_name` (the setting or file the key came from): it cannot
+    sync until the right key is back, whatever its stored status says.
+    """
     out: list[dict[str, Any]] = []
     for account in session.scalars(
         select(Account).where(Account.user_id == user_id).order_by(Account.id)
     ):
+        status: str = account.status
+        reason = account.status_reason
+        if (
+            cipher is not None
+            and account.status == AccountStatus.ACTIVE
+            and not _opens(cipher, account)
+        ):
+            status = TOKEN_KEY_MISMATCH
+            reason = f"cannot decrypt tokens: wrong {key_name or 'KEEPWARM_TOKEN_KEY'}"
         last = session.scalar(
             select(SyncRun)
             .where(SyncRun.account_id == account.id)
@@ -124,8 +162,8 @@ def account_overview(session: Session, user_id: int) -> list[dict[str, Any]]:
             {
                 "provider": account.provider,
                 "email": account.email,
-                "status": account.status,
-                "status_reason": account.status_reason,
+                "status": status,
+                "status_reason": reason,
                 "since": account.since.date().isoformat(),
                 "phase": _phase(session, account.id),
                 "last_sync_at": account.last_sync_at.isoformat() if account.last_sync_at else None,

@@ -139,10 +139,15 @@ class Settings(BaseSettings):
         """True when no external database is configured."""
         return self.database_url is None
 
+    @property
+    def sqlite_path(self) -> Path:
+        """Where the embedded database lives."""
+        return self.home / "keepwarm.sqlite3"
+
     def sqlalchemy_url(self) -> str:
         """The database URL SQLAlchemy should use, with psycopg 3 for PostgreSQL."""
         if self.database_url is None:
-            return f"sqlite:///{self.home / 'keepwarm.sqlite3'}"
+            return f"sqlite:///{self.sqlite_path}"
         url = self.database_url.get_secret_value()
         for prefix in ("postgres://", "postgresql://"):
             if url.startswith(prefix):

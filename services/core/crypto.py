@@ -13,7 +13,8 @@ __all__ = ["TokenCipher", "TokenKeyError"]
 
 
 class TokenKeyError(AppError):
-    """Raised when the token key is missing, malformed, or cannot open stored tokens."""
+    """Raised when a key (the token key, the link secret, a key file) is missing, empty,
+    short or malformed, or cannot open stored tokens; the message names the setting or file."""
 
 
 class TokenCipher:

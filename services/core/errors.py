@@ -16,10 +16,11 @@ traceback::
     ├── PermissionDenied                  not allowed for this person                 exit 2 · 403
     │   ├── SignUpRefused (accounts.signin)  the operator does not admit this address 403
     │   └── CsrfFailed (accounts.sessions)   a form or call without its session's token 403
-    ├── TokenKeyError (core.crypto)       token key missing or wrong                  exit 2 · 500
+    ├── TokenKeyError (core.crypto)       a key missing, empty, short or wrong        exit 2 · 500
     ├── LinkError (notify.links)          a link altered or not ours                  400
     │   ├── LinkExpired                   older than its lifetime                     410
-    │   └── LinkUsed                      already acted                               409
+    │   ├── LinkUsed                      already acted                               409
+    │   └── LinkTargetGone                its user no longer exists                   404
     └── SendFailed (notify.mailer)        the mail server refused (permanent or not): recorded
                                           on the delivery and retried by the outbox, never raised
                                           to a person

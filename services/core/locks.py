@@ -16,15 +16,19 @@ __all__ = ["AccountLocks", "Lease", "LeaseLost", "LocalLocks", "RedisLocks"]
 
 log = logging.getLogger(__name__)
 
-# KEYS: the lock, this process's liveness key. ARGV: our "holder:token", the lease's ttl (ms),
-# the liveness ttl (ms), the liveness key prefix. 1: taken; 2: taken from a dead holder; 0: busy.
+# KEYS: the lock, this process's liveness key, the liveness key of the holder the caller saw
+# (its own when it saw none). ARGV: our "holder:token", the lease's ttl (ms), the liveness ttl
+# (ms), the lock's value as the caller saw it ("" for none). 1: taken; 2: taken from a dead
+# holder; 0: busy, or changed since the caller looked (someone else was quicker).
+# Every key it touches is declared, so Redis (and Redis Cluster, where the keys' hash tag puts
+# them in one slot) knows them; the holder is read by the caller first for that reason.
 # Our own liveness is set first, so nobody can see our lease without seeing us alive.
 _ACQUIRE = """
 redis.call('set', KEYS[2], '1', 'PX', ARGV[3])
 local current = redis.call('get', KEYS[1])
+if (current or '') ~= ARGV[4] then return 0 end
 if current then
-  local holder = string.match(current, '^([^:]+):')
-  if holder == nil or redis.call('exists', ARGV[4] .. holder) == 1 then return 0 end
+  if redis.call('exists', KEYS[3]) == 1 then return 0 end
 end
 redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if current then return 2 end
@@ -118,26 +122,39 @@ class RedisLocks:
     ) -> None:
         self._client, self._prefix, self._ttl = client, prefix, ttl_ms
         self._liveness_ms = liveness_ms
-        self._alive_prefix = f"{prefix}:alive:"
+        # One hash tag for the locks and the liveness keys: a script may only touch keys of
+        # one slot on Redis Cluster.
+        self._alive_prefix = f"{prefix}:{{locks}}:alive:"
         self._holder = uuid.uuid4().hex  # this process (one RedisLocks per runtime)
         self._liveness = _Liveness(client, self._alive_prefix + self._holder, liveness_ms)
 
+    def lock_name(self, key: str) -> str:
+        """The Redis key of the lock on `key`."""
+        return f"{self._prefix}:{{locks}}:lock:{key}"
+
     @contextmanager
     def hold(self, key: str) -> Iterator[Lease]:
-        name = f"{self._prefix}:lock:{key}"
+        name = self.lock_name(key)
         value = f"{self._holder}:{uuid.uuid4().hex}"
+        own = self._alive_prefix + self._holder
         self._liveness.enter()
         try:
+            seen = self._client.get(name)
+            current = seen.decode() if isinstance(seen, bytes) else (seen or "")
+            holder = current.partition(":")[0] if ":" in current else ""
+            # A value naming no holder counts as held by someone alive: our own key exists.
+            holder_alive = self._alive_prefix + holder if holder else own
             taken = int(
                 self._client.eval(
                     _ACQUIRE,
-                    2,
+                    3,
                     name,
-                    self._alive_prefix + self._holder,
+                    own,
+                    holder_alive,
                     value,
                     self._ttl,
                     self._liveness_ms,
-                    self._alive_prefix,
+                    current,
                 )
             )
             if not taken:

@@ -29,6 +29,7 @@ __all__ = [
     "LinkError",
     "LinkExpired",
     "LinkSigner",
+    "LinkTargetGone",
     "LinkUsed",
     "LinkedTarget",
     "apply_link",
@@ -85,6 +86,11 @@ class LinkExpired(LinkError):
 
 class LinkUsed(LinkError):
     """A link that has already acted."""
+
+
+class LinkTargetGone(LinkError):
+    """A genuine link for a user who no longer exists: nothing to act on, and nothing was
+    done (never "already done", which would say it had acted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +174,15 @@ class LinkSigner:
 
 
 def describe(session: Session, target: LinkedTarget) -> str:
-    """What following the link will do, in words ("Snooze 1 month: Jane Doe")."""
+    """What following the link will do, in words ("Snooze 1 month: Jane Doe").
+
+    Raises LinkTargetGone when its user no longer exists (checked before a link is spent: its
+    nonce row would otherwise fail on the missing user and read as "already done"), LinkError
+    when it names a contact that is not that user's.
+    """
     label = LABELS[target.action]
+    if session.get(User, target.user_id) is None:
+        raise LinkTargetGone("this link is for an account that no longer exists")
     if target.person_id is None:
         return label
     person = session.get(Person, target.person_id)
@@ -215,7 +228,7 @@ def _act(
     if action in UNSUBSCRIBE:
         user = session.get(User, user_id)
         if user is None:
-            raise LinkError("this link is for an account that no longer exists")
+            raise LinkTargetGone("this link is for an account that no longer exists")
         if action is LinkAction.UNSUBSCRIBE_DIGEST:
             user.digests_enabled = False
         else:

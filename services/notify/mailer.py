@@ -63,7 +63,9 @@ def build_message(
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = Address(addr_spec=to)
-    message["Subject"] = email.subject
+    # A subject is one line: CR or LF from a meeting title would be refused by the header
+    # API (or, written raw, start a header of the title's choosing).
+    message["Subject"] = " ".join(email.subject.split())
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"

@@ -4,6 +4,9 @@ Each email keepwarm owes is one `Delivery` row, unique per (user, kind, key). Wh
 send it first claims it with a conditional UPDATE, which the database lets exactly one caller
 win, even across processes; only the winner talks to the mail server. A claim whose holder died
 (killed worker) goes stale after `claim_timeout` and can be taken over; a sent row is final.
+A claim is known by the moment it was taken (`claimed_at`): complete, fail and release act
+only while that claim still holds, so a sender whose claim was taken over (it was slow, not
+dead) cannot mark the row failed, sent or pending under the sender that has it now.
 """
 
 from __future__ import annotations
@@ -130,20 +133,30 @@ def claim(session: Session, delivery_id: int, now: datetime, rules: OutboxRules)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def _held(delivery_id: int, claimed_at: datetime) -> Any:
+    return and_(
+        Delivery.id == delivery_id,
+        Delivery.status == DeliveryStatus.SENDING,
+        Delivery.claimed_at == claimed_at,
+    )
+
+
 def complete(
     session: Session,
     delivery_id: int,
     now: datetime,
     *,
+    claimed_at: datetime,
     recipient: str | None,
     variant: str | None = None,
     detail: Mapping[str, Any] | None = None,
     status: DeliveryStatus = DeliveryStatus.SENT,
-) -> None:
-    """The mail server accepted it (or it was rightly not sent: `status`); final."""
-    session.execute(
+) -> bool:
+    """The mail server accepted it (or it was rightly not sent: `status`); final. False when
+    the claim taken at `claimed_at` no longer holds (nothing is changed then)."""
+    result = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
+        .where(_held(delivery_id, claimed_at))
         .values(
             status=status.value,
             sent_at=now if status is DeliveryStatus.SENT else None,
@@ -154,6 +167,7 @@ def complete(
         )
         .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def fail(
@@ -163,15 +177,20 @@ def fail(
     error: str,
     rules: OutboxRules,
     *,
+    claimed_at: datetime,
     permanent: bool = False,
-) -> bool:
-    """Record a failed attempt; return True when another attempt is scheduled.
+) -> bool | None:
+    """Record a failed attempt; return True when another attempt is scheduled, False when not.
 
     Out of attempts (or a permanent refusal) leaves it failed with no retry time: reported by
-    `keepwarm digest --history` and `keepwarm prompts`, never silently dropped.
+    `keepwarm digest --history` and `keepwarm prompts`, never silently dropped. A claim taken
+    over meanwhile is the new holder's: nothing is recorded, and None returned.
     """
-    delivery = session.get(Delivery, delivery_id)
-    assert delivery is not None
+    delivery = session.scalar(
+        select(Delivery).where(_held(delivery_id, claimed_at)).with_for_update()
+    )
+    if delivery is None:
+        return None
     retry = not permanent and delivery.attempts < rules.max_attempts
     delivery.status = DeliveryStatus.FAILED
     delivery.last_error = error[:2000]
@@ -180,11 +199,12 @@ def fail(
     return retry
 
 
-def release(session: Session, delivery_id: int, due_at: datetime) -> None:
-    """Hand a claimed delivery back, not yet due (a meeting moved later); no attempt used."""
-    session.execute(
+def release(session: Session, delivery_id: int, due_at: datetime, *, claimed_at: datetime) -> bool:
+    """Hand a claimed delivery back, not yet due (a meeting moved later); no attempt used.
+    False when the claim taken at `claimed_at` no longer holds."""
+    result = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
+        .where(_held(delivery_id, claimed_at))
         .values(
             status=DeliveryStatus.PENDING,
             due_at=due_at,
@@ -193,3 +213,4 @@ def release(session: Session, delivery_id: int, due_at: datetime) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -55,6 +56,15 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def mailto(address: str) -> str:
+    """A mailto: URL for `address`, percent-encoded: an address is someone else's data, and
+    `a@x?bcc=me@evil.example` taken as it is would add recipients to the reader's reply."""
+    return "mailto:" + quote(address, safe="@")
+
+
+_env.filters["mailto"] = mailto
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,8 @@ def send_delivery(
     with session_factory() as session, session.begin():
         if not outbox.claim(session, delivery_id, now, rules.outbox):
             return SendOutcome.NOT_CLAIMED
+    # Every record below names this claim (taken at `now`): one taken over meanwhile is left
+    # to its new holder.
     try:
         with session_factory() as session:
             delivery = session.get(Delivery, delivery_id)
@@ -160,58 +162,95 @@ def send_delivery(
             composed = _compose(session, delivery, user, now, rules, links)
             message_id = delivery.message_id
     except Exception as exc:  # a bug must not leave the claim hanging unreported
-        with session_factory() as session, session.begin():
-            outbox.fail(session, delivery_id, now, f"could not compose: {exc!r}", rules.outbox)
+        _fail(session_factory, delivery_id, now, f"could not compose: {exc!r}", rules)
         raise
     if composed.not_before is not None:
         with session_factory() as session, session.begin():
-            outbox.release(session, delivery_id, composed.not_before)
-        return SendOutcome.NOT_DUE
+            held = outbox.release(session, delivery_id, composed.not_before, claimed_at=now)
+        return SendOutcome.NOT_DUE if held else SendOutcome.NOT_CLAIMED
     email = composed.email
     if email is None:
         with session_factory() as session, session.begin():
-            outbox.complete(
+            held = outbox.complete(
                 session,
                 delivery_id,
                 now,
+                claimed_at=now,
                 recipient=recipient,
                 detail=composed.detail,
                 status=DeliveryStatus.SKIPPED,
             )
-        return SendOutcome.SKIPPED
+        return SendOutcome.SKIPPED if held else SendOutcome.NOT_CLAIMED
     if recipient is None:
-        with session_factory() as session, session.begin():
-            outbox.fail(
-                session, delivery_id, now, "no address to send to", rules.outbox, permanent=True
-            )
-        return SendOutcome.FAILED
-    message = build_message(
-        email, mail_from=rules.mail_from, to=recipient, message_id=message_id, date=now
-    )
+        retry = _fail(
+            session_factory, delivery_id, now, "no address to send to", rules, permanent=True
+        )
+        return SendOutcome.NOT_CLAIMED if retry is None else SendOutcome.FAILED
     try:
+        # Built here, inside the failure handling: a header the email package refuses, or a
+        # transport that fails in a way of its own, ends this attempt as failed (recorded,
+        # retried by the outbox), never as a claim left "sending".
+        message = build_message(
+            email, mail_from=rules.mail_from, to=recipient, message_id=message_id, date=now
+        )
         transport.send(message)
     except SendFailed as exc:
-        with session_factory() as session, session.begin():
-            retry = outbox.fail(
-                session, delivery_id, now, str(exc), rules.outbox, permanent=exc.permanent
-            )
-        level = logging.WARNING if retry else logging.ERROR
-        log.log(
-            level,
-            "delivery %s to %s failed (%s retry): %s",
-            delivery_id,
-            recipient,
-            "will" if retry else "no",
-            exc,
-        )
-        return SendOutcome.RETRY if retry else SendOutcome.FAILED
+        retry = _fail(session_factory, delivery_id, now, str(exc), rules, permanent=exc.permanent)
+        return _failed(delivery_id, recipient, retry, exc)
+    except Exception as exc:
+        log.exception("delivery %s could not be built or handed over", delivery_id)
+        retry = _fail(session_factory, delivery_id, now, f"could not send: {exc!r}", rules)
+        return _failed(delivery_id, recipient, retry, exc)
     with session_factory() as session, session.begin():
-        outbox.complete(
+        held = outbox.complete(
             session,
             delivery_id,
             clock(),
+            claimed_at=now,
             recipient=recipient,
             variant=composed.variant,
             detail=composed.detail,
         )
+    if not held:
+        # Sent, but another sender took the claim over meanwhile: it resends with the same
+        # Message-ID, which receiving servers use to drop the copy (see README, exactly once).
+        log.warning("delivery %s was sent after its claim was taken over", delivery_id)
     return SendOutcome.SENT
+
+
+def _fail(
+    session_factory: sessionmaker[Session],
+    delivery_id: int,
+    claimed_at: datetime,
+    error: str,
+    rules: NotifyRules,
+    *,
+    permanent: bool = False,
+) -> bool | None:
+    """outbox.fail in a unit of work of its own, for the claim taken at `claimed_at`."""
+    with session_factory() as session, session.begin():
+        return outbox.fail(
+            session,
+            delivery_id,
+            claimed_at,
+            error,
+            rules.outbox,
+            claimed_at=claimed_at,
+            permanent=permanent,
+        )
+
+
+def _failed(delivery_id: int, recipient: str, retry: bool | None, exc: Exception) -> SendOutcome:
+    if retry is None:
+        log.warning("delivery %s failed after its claim was taken over: %s", delivery_id, exc)
+        return SendOutcome.NOT_CLAIMED
+    level = logging.WARNING if retry else logging.ERROR
+    log.log(
+        level,
+        "delivery %s to %s failed (%s retry): %s",
+        delivery_id,
+        recipient,
+        "will" if retry else "no",
+        exc,
+    )
+    return SendOutcome.RETRY if retry else SendOutcome.FAILED

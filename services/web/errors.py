@@ -32,7 +32,7 @@ from keepwarm.services.core.errors import (
     NotSignedIn,
     PermissionDenied,
 )
-from keepwarm.services.notify.links import LinkError, LinkExpired, LinkUsed
+from keepwarm.services.notify.links import LinkError, LinkExpired, LinkTargetGone, LinkUsed
 from keepwarm.services.web.pages import message_page
 
 __all__ = ["CODES", "error_body", "install_error_handlers", "is_api"]
@@ -41,6 +41,7 @@ __all__ = ["CODES", "error_body", "install_error_handlers", "is_api"]
 CODES: tuple[tuple[type[Exception], int, str, str], ...] = (
     (LinkExpired, 410, "link_expired", "Link expired"),
     (LinkUsed, 409, "link_used", "Already done"),
+    (LinkTargetGone, 404, "link_target_gone", "Nothing to do here"),
     (LinkError, 400, "link_invalid", "Link not valid"),
     (InvalidInput, 400, "invalid_input", "That did not work"),
     (NotFound, 404, "not_found", "Not found"),
@@ -81,7 +82,7 @@ def _sentence(text: str) -> str:
 
 
 def _field(loc: Sequence[Any]) -> str:
-    """"query.limit" -> "limit", ("body", "excluded", 0) -> "excluded[0]"; a field with no
+    """ "query.limit" -> "limit", ("body", "excluded", 0) -> "excluded[0]"; a field with no
     name of its own is named by where it was ("body")."""
     parts = list(loc)
     where = "request"

@@ -38,7 +38,7 @@ def client(redis_url: tuple[str, str]) -> Iterator[redis.Redis]:
 
 
 def _alive_ttl(client: redis.Redis, namespace: str) -> int:
-    [key] = list(client.scan_iter(f"{namespace}:alive:*"))
+    [key] = list(client.scan_iter(f"{namespace}:{{locks}}:alive:*"))
     return int(client.pttl(key))
 
 
@@ -106,7 +106,7 @@ def test_a_holder_taken_for_dead_learns_it_lost_the_lease_and_frees_nothing(
     with ExitStack() as stack:
         with stalled.hold("account:3") as lease:
             assert lease.held
-            for key in client.scan_iter(f"{namespace}:alive:*"):
+            for key in client.scan_iter(f"{namespace}:{{locks}}:alive:*"):
                 client.delete(key)
             taken = stack.enter_context(successor.hold("account:3"))
             assert taken.held
@@ -116,4 +116,4 @@ def test_a_holder_taken_for_dead_learns_it_lost_the_lease_and_frees_nothing(
         taken.renew()
         with stalled.hold("account:3") as late:
             assert not late.held
-    assert client.get(f"{namespace}:lock:account:3") is None  # the successor released it
+    assert client.get(f"{namespace}:{{locks}}:lock:account:3") is None  # the successor released it

@@ -27,7 +27,7 @@ def test_a_dead_holders_lease_lapses_and_a_live_one_is_renewed(
 ) -> None:
     client = redis.Redis.from_url(redis_url[0])
     locks = RedisLocks(client, redis_url[1], ttl_ms=60_000)
-    name = f"{redis_url[1]}:lock:account:7"
+    name = locks.lock_name("account:7")
     with locks.hold("account:7") as lease:
         client.pexpire(name, 50)  # as if the holder went quiet for its whole lease
         lease.renew()  # a live holder renews: the lease is long again

@@ -24,6 +24,7 @@ from keepwarm.services.accounts.connect import (
     finish_connect,
 )
 from keepwarm.services.accounts.users import ensure_user
+from keepwarm.services.core.crypto import TokenKeyError
 from keepwarm.services.core.jobs import Job
 from keepwarm.services.models import Account, AccountStatus
 from keepwarm.services.runtime import Runtime
@@ -45,6 +46,7 @@ def connect_account(
     receiver = LoopbackReceiver()
     try:
         request = begin_connect(runtime, provider, receiver.redirect_uri, sandbox=sandbox)
+        receiver.expect(request.state)
         if sandbox:
             follow_consent(request.url)
         else:
@@ -70,12 +72,31 @@ def connect_account(
         raise UsageError(f"connect: {exc}") from None
 
 
+def _syncable(runtime: Runtime) -> list[int]:
+    """The active accounts this process can sync: those whose tokens its key opens.
+
+    Raises TokenKeyError, one line naming the accounts and the key, when none can be opened;
+    some that cannot are left for `print_accounts` to show (TOKEN_KEY_MISMATCH). A wrong key
+    is no provider outage: retrying the sync could never help.
+    """
+    cipher = runtime.cipher()  # a missing or damaged key is named before anything runs
+    with runtime.session_factory() as session:
+        active = session.scalars(
+            select(Account).where(Account.status == AccountStatus.ACTIVE).order_by(Account.id)
+        ).all()
+        shut = accounts.sealed_shut(active, cipher)
+    if shut and len(shut) == len(active):
+        raise TokenKeyError(
+            f"cannot decrypt the stored tokens of {', '.join(a.email for a in shut)}: wrong "
+            f"{runtime.token_key_name}; set the key they were sealed with, or run "
+            "`keepwarm connect` again"
+        )
+    return [a.id for a in active if a not in shut]
+
+
 def sync_and_wait(runtime: Runtime) -> None:
     """Sync every active account with an in-process worker and wait until all are done."""
-    with runtime.session_factory() as session:
-        ids = session.scalars(
-            select(Account.id).where(Account.status == AccountStatus.ACTIVE)
-        ).all()
+    ids = _syncable(runtime)
     with background(runtime, queues=[Queue.SYNC, Queue.DERIVE]) as bg:
         for account_id in ids:
             bg.sink.send(Job(SYNC_ACCOUNT, {"account_id": account_id}))
@@ -86,7 +107,9 @@ def sync_and_wait(runtime: Runtime) -> None:
 
 def print_accounts(runtime: Runtime, as_json: bool = False) -> None:
     with runtime.session_factory() as session:
-        items = accounts.account_overview(session, ensure_user(session).id)
+        items = accounts.account_overview(
+            session, ensure_user(session).id, runtime.cipher(), runtime.token_key_name
+        )
         session.commit()
     if as_json:
         print(json.dumps(items, indent=2))
@@ -175,6 +198,7 @@ def sync_command(
             sync_and_wait(runtime)
             print_accounts(runtime)
             return
+        _syncable(runtime)  # a wrong key is this person's to fix now, not the workers' to retry
         with enqueue_only(runtime) as sink:
             sink.send(Job("sync.all", {}))
         console.print("sync queued for every account; `keepwarm accounts` shows progress")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 from keepwarm.connectors.errors import ConnectorError, ProviderError
@@ -33,6 +34,7 @@ __all__ = [
     "open_runtime",
     "parse_as_of",
     "parse_span",
+    "styled",
 ]
 
 # Every command, in the order --help lists them: the module that defines it and its one line
@@ -173,8 +175,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Whatever is printed is data, never Rich markup: names and subjects come from other people's
+# mail, and Rich would read "[/x]" as a closing tag (a crash) or "[link=...]" as a disguised
+# hyperlink. Our own emphasis is a `styled` Text, which Rich never parses; every table cell and
+# message goes through these two consoles, so this is the one place it is decided.
+console = Console(markup=False, emoji=False)
+err_console = Console(stderr=True, markup=False, emoji=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text with our own emphasis: plain strings, or (text, style) pairs such as
+    ("Jane", "bold"); nothing in it is read as markup."""
+    return Text.assemble(*parts)
 
 
 @app.callback()
@@ -239,6 +251,17 @@ def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
         runtime.close()
 
 
+def _one_line_for_known_errors(record: logging.LogRecord) -> bool:
+    """A job that failed with one of our own errors (a provider outage the worker retries,
+    say) is logged as one line naming it, not a traceback: the person watching a command
+    needs what happened, and `keepwarm accounts` has the rest. A bug keeps its traceback."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, (AppError, ConnectorError)):
+        record.msg = f"{record.getMessage()} {type(error).__name__}: {error}"
+        record.args, record.exc_info, record.exc_text = None, None, None
+    return True
+
+
 def _error(line: str) -> None:
     # Plain write: rich would wrap a long path onto a second line.
     sys.stderr.write(f"keepwarm: {line}\n")
@@ -249,6 +272,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Dramatiq logs every worker start and stop at INFO; a person running a command needs none.
     logging.getLogger("dramatiq").setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_one_line_for_known_errors)
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

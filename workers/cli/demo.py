@@ -24,6 +24,7 @@ from keepwarm.workers.cli.app import (
     load_settings,
     open_runtime,
     parse_as_of,
+    styled,
 )
 from keepwarm.workers.cli.importing import print_summary, run_import
 from keepwarm.workers.cli.notify import write_html
@@ -67,8 +68,11 @@ def demo_command(
     with open_runtime(settings) as runtime:
         if from_files:
             console.print(
-                f"[bold]keepwarm demo[/bold]: importing {SAMPLE_MAILBOX.name} "
-                "(headers of a real Enron mailbox, 2000-2002)"
+                styled(
+                    ("keepwarm demo", "bold"),
+                    f": importing {SAMPLE_MAILBOX.name} "
+                    "(headers of a real Enron mailbox, 2000-2002)",
+                )
             )
             print_summary(
                 run_import(
@@ -107,7 +111,7 @@ def demo_command(
         if prompt is not None:
             write_html(prompt_file, prompt.email.html)
             meeting = prompt.meeting
-    console.print("[bold]The emails keepwarm would send[/bold]", highlight=False)
+    console.print(styled(("The emails keepwarm would send", "bold")), highlight=False)
     console.print(
         f"  weekly digest ({count} people): {digest_file}",
         markup=False,
@@ -121,7 +125,7 @@ def demo_command(
     console.print()
     kw = _program()
     env = f"KEEPWARM_HOME={home}"
-    console.print("[bold]Where next[/bold]", highlight=False)
+    console.print(styled(("Where next", "bold")), highlight=False)
     for line in (
         f"{env} {kw} suggestions --as-of {DEMO_AS_OF} --json",
         f"{env} {kw} contact {items[0].stats.history.addresses[0]}",
@@ -132,11 +136,11 @@ def demo_command(
     ):
         console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     console.print()
-    console.print("[bold]The dashboard on the demo data[/bold]", highlight=False)
+    console.print(styled(("The dashboard on the demo data", "bold")), highlight=False)
     for line in (
         f"{env} {kw} serve --as-of {DEMO_AS_OF}",
         "then open http://127.0.0.1:8000/ in a browser on this machine and press "
-        '"Open as this machine\'s user": you are the demo\'s owner, no password (only a '
+        "\"Open as this machine's user\": you are the demo's owner, no password (only a "
         "browser on this machine sees that button). The queue, contacts, accounts, settings, "
         "export and the REST API at /api/v1 (reference: /api/docs) are all there; "
         f"--as-of {DEMO_AS_OF} shows the data as it stood that day.",
@@ -149,8 +153,11 @@ def _connected_demo(runtime: Runtime) -> None:
     from keepwarm.connectors.sandbox.google import GoogleSandbox
 
     console.print(
-        "[bold]keepwarm demo[/bold]: a local Google sandbox serves the headers of a real Enron "
-        "executive's mailbox (997 messages, 2000-2002) through Google's own APIs."
+        styled(
+            ("keepwarm demo", "bold"),
+            ": a local Google sandbox serves the headers of a real Enron "
+            "executive's mailbox (997 messages, 2000-2002) through Google's own APIs.",
+        )
     )
     with GoogleSandbox([SAMPLE_MAILBOX, DEMO_CALENDAR]) as sandbox:
         console.print(
@@ -171,9 +178,12 @@ def _microsoft_demo(runtime: Runtime) -> None:
     from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 
     console.print(
-        "[bold]keepwarm demo[/bold]: a local Microsoft sandbox serves the headers of a real "
-        "Enron executive's mailbox (997 messages, 2000-2002) through Microsoft Graph, with "
-        "Outlook's limits."
+        styled(
+            ("keepwarm demo", "bold"),
+            ": a local Microsoft sandbox serves the headers of a real "
+            "Enron executive's mailbox (997 messages, 2000-2002) through Microsoft Graph, with "
+            "Outlook's limits.",
+        )
     )
     with MicrosoftSandbox([SAMPLE_MAILBOX, DEMO_CALENDAR]) as sandbox:
         console.print(

@@ -1,9 +1,14 @@
-"""The OAuth loopback redirect: a one-request HTTP server on 127.0.0.1 that receives the code,
-in the query of a redirect (Google) or POSTed by the provider's page (Microsoft's
-response_mode=form_post, which keeps the code out of URLs)."""
+"""The OAuth loopback redirect: an HTTP server on 127.0.0.1 that waits for the one request that
+answers this consent, in the query of a redirect (Google) or POSTed by the provider's page
+(Microsoft's response_mode=form_post, which keeps the code out of URLs).
+
+Anything else that reaches the port (a browser's /favicon.ico, a page of another site probing
+loopback ports, an answer with another consent's `state`) gets a 404 or a 400 and the wait
+goes on: only the redirect path carrying this consent's `state` ends it."""
 
 from __future__ import annotations
 
+import hmac
 import html
 import http.client
 import re
@@ -18,31 +23,62 @@ _PAGE = (
 )
 
 
+_NOT_HERE = b"<!doctype html><title>keepwarm</title><p>Not found.</p>"
+_NOT_THIS = (
+    b"<!doctype html><title>keepwarm</title>"
+    b"<p>This is not the answer keepwarm is waiting for; it was ignored.</p>"
+)
+# A form_post answer is a code and a few short fields; nothing larger is read.
+_MAX_BODY = 64 * 1024
+
+
 class LoopbackReceiver:
     """Listens on a free loopback port until the provider redirects the browser back."""
 
     def __init__(self) -> None:
         self.params: dict[str, str] = {}
+        self.ignored = 0  # requests that were not this consent's answer
+        self._state: str | None = None
         self._done = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # One request at a time: a connection that never sends one must not hold the port
+            # while the browser's real answer waits behind it.
+            timeout = 10
+
             def do_GET(self) -> None:
-                self._answer(parse_qs(urlsplit(self.path).query))
+                parts = urlsplit(self.path)
+                self._answer(parts.path, parse_qs(parts.query))
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                length = min(int(self.headers.get("Content-Length") or 0), _MAX_BODY)
                 body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-                self._answer(parse_qs(body))
+                self._answer(urlsplit(self.path).path, parse_qs(body))
 
-            def _answer(self, fields: dict[str, list[str]]) -> None:
-                receiver.params = {k: v[0] for k, v in fields.items()}
-                self.send_response(200)
+            def _answer(self, path: str, fields: dict[str, list[str]]) -> None:
+                params = {k: v[0] for k, v in fields.items()}
+                # Recorded before replying: whoever sent it may look as soon as it is answered.
+                if path != "/":
+                    receiver.ignored += 1
+                    self._reply(404, _NOT_HERE)
+                elif not receiver._expected(params.get("state", "")):
+                    receiver.ignored += 1
+                    self._reply(400, _NOT_THIS)
+                elif receiver._done.is_set():
+                    receiver.ignored += 1
+                    self._reply(200, _PAGE)  # a reload of the answer: it was taken already
+                else:
+                    receiver.params = params
+                    receiver._done.set()
+                    self._reply(200, _PAGE)
+
+            def _reply(self, status: int, page: bytes) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(_PAGE)))
+                self.send_header("Content-Length", str(len(page)))
                 self.end_headers()
-                self.wfile.write(_PAGE)
-                receiver._done.set()
+                self.wfile.write(page)
 
             def log_message(self, *args: object) -> None:  # quiet: a person is watching
                 return
@@ -50,6 +86,13 @@ class LoopbackReceiver:
         self._server = HTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def expect(self, state: str) -> None:
+        """Wait for the answer carrying `state`, the consent's own (set before it is opened)."""
+        self._state = state
+
+    def _expected(self, state: str) -> bool:
+        return self._state is not None and hmac.compare_digest(state, self._state)
 
     @property
     def redirect_uri(self) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.core.jobs import unit_of_work
+from keepwarm.services.core.private import write_private
 from keepwarm.services.models import DeliveryKind, User
 from keepwarm.services.notify.plan import recipient_for
 from keepwarm.services.notify.previews import digest_preview
@@ -33,10 +34,10 @@ def _emit_json(data: Any) -> None:
 
 
 def write_html(path: Path, html: str, option: str = "--out") -> None:
-    """Write an email's HTML where the user asked; a bad path is their input, named."""
+    """Write an email's HTML where the user asked, readable by them only (its links act for
+    them until they expire); a bad path is their input, named."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
+        write_private(path, html)
     except OSError as exc:
         raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
 

@@ -12,7 +12,7 @@ from keepwarm.services.accounts.preferences import queue_rules_for
 from keepwarm.services.accounts.users import ensure_user
 from keepwarm.services.reconnect import Suggestion, views
 from keepwarm.services.reconnect.engine import describe_gap
-from keepwarm.workers.cli.app import console, open_runtime, parse_as_of
+from keepwarm.workers.cli.app import console, open_runtime, parse_as_of, styled
 
 # The commands this module defines (listed in keepwarm.workers.cli.app.COMMANDS).
 commands = typer.Typer()
@@ -46,9 +46,11 @@ def print_queue(items: list[Suggestion], title: str) -> None:
     table.add_column("why", overflow="fold")
     for rank, s in enumerate(items, 1):
         history = s.stats.history
-        who = history.name or history.addresses[0]
-        if history.name:
-            who += f"\n[dim]{history.addresses[0]}[/dim]"
+        who = (
+            styled(history.name, ("\n" + history.addresses[0], "dim"))
+            if history.name
+            else styled(history.addresses[0])
+        )
         table.add_row(str(rank), who, s.why)
     console.print(table)
 
@@ -158,8 +160,10 @@ def contact_command(
         _emit_json(detail)
         return
     console.print(
-        f"[bold]{detail['name'] or detail['addresses'][0]}[/bold]  "
-        f"{', '.join(detail['addresses'])}",
+        styled(
+            (detail["name"] or detail["addresses"][0], "bold"),
+            "  " + ", ".join(detail["addresses"]),
+        ),
         highlight=False,
     )
     if not detail["relationship"]:
