@@ -44,6 +44,7 @@ from keepwarm.services.models import (
     StreamKind,
     SyncCursor,
     SyncRun,
+    User,
 )
 
 __all__ = [
@@ -305,6 +306,14 @@ def _finish(
     sink: JobSink,
 ) -> None:
     with unit_of_work(factory, sink) as uow:
+        # The user's row is the lock a purge takes before it deletes the account: taken first
+        # (the same order, so no deadlock), a purge either waits for this record or has already
+        # gone and the account reads as None. Unlocked, a purge committing between the read and
+        # the update left the update nothing to change (StaleDataError on PostgreSQL).
+        user_id = uow.session.scalar(select(Account.user_id).where(Account.id == account_id))
+        if user_id is None:
+            return
+        uow.session.execute(select(User.id).where(User.id == user_id).with_for_update())
         account = uow.session.get(Account, account_id)
         run = uow.session.get(SyncRun, summary.run_id)
         if account is None or run is None:
