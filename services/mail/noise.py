@@ -28,6 +28,7 @@ class FilterReason(StrEnum):
     TO_SELF = "to_self"
     OWNER_UNKNOWN = "owner_unknown"
     SENT_BY_DELEGATE = "sent_by_delegate"
+    FROM_OWNER_NOT_SENT = "from_owner_not_sent"
     CANCELLED = "cancelled"
     DECLINED = "declined"
     ALL_DAY = "all_day"
