@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import time
 import tracemalloc
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from keepwarm.connectors.files.maildir import read_maildir
 from keepwarm.connectors.files.progress import no_progress
@@ -34,6 +37,25 @@ def message(sender: str, to: str, subject: str) -> str:
     )
 
 
+@pytest.fixture
+def deep_root(tmp_path: Path) -> Iterator[Path]:
+    """Where a test builds its deep tree; removed afterwards with a stack of our own
+    (shutil.rmtree, which pytest's clean-up uses, recurses and fails on it)."""
+    root = tmp_path / "deep"
+    yield root
+    pending, folders = [root] if root.exists() else [], []
+    while pending:
+        folder = pending.pop()
+        folders.append(folder)
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                pending.append(entry)
+            else:
+                entry.unlink()
+    for folder in reversed(folders):  # every folder after the folders inside it
+        folder.rmdir()
+
+
 def deep(root: Path, depth: int, leaf: str = "d") -> Path:
     """A folder `depth` levels below `root`, made one level at a time (os.makedirs recurses)."""
     folder = root
@@ -45,9 +67,9 @@ def deep(root: Path, depth: int, leaf: str = "d") -> Path:
 
 
 def test_a_1500_level_tree_is_read_to_the_bottom(
-    embedded_settings: Settings, tmp_path: Path
+    embedded_settings: Settings, deep_root: Path
 ) -> None:
-    root = tmp_path / "deep"
+    root = deep_root
     bottom = deep(root, DEPTH)
     (root / "1").write_text(message(OWNER, "bob@example.org", "top"))
     (bottom / "1").write_text(message("bob@example.org", OWNER, "bottom"))
@@ -69,8 +91,8 @@ def test_a_1500_level_tree_is_read_to_the_bottom(
     assert (bob["emails_sent"], bob["emails_received"]) == (1, 1)
 
 
-def test_a_1500_level_maildir_is_read_to_the_bottom(tmp_path: Path) -> None:
-    root = tmp_path / "maildir"
+def test_a_1500_level_maildir_is_read_to_the_bottom(deep_root: Path) -> None:
+    root = deep_root
     bottom = deep(root, MAILDIR_DEPTH, leaf=".f")
     for folder in (root, bottom):
         for leaf in ("cur", "new", "tmp"):
