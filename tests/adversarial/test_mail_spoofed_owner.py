@@ -149,3 +149,22 @@ def test_an_owner_address_learned_later_still_does_not_make_inbox_mail_sent(
     finally:
         runtime.close()
     assert reasons == {"hello": "from_owner_not_sent", "file": None}
+
+
+def test_takeout_spam_claiming_the_owner_or_a_contact_counts_for_nothing(
+    embedded_settings: Settings, tmp_path: Path
+) -> None:
+    """Files keep the header rule for sent mail, but Takeout's mbox holds Spam too (its
+    X-Gmail-Labels says so): a forged From there is no relationship and moves no clock."""
+    takeout = write_mbox(
+        tmp_path / "All mail Including Spam and Trash.mbox",
+        [
+            Mail(1, OWNER, "bob@example.org", at(0), at(0), labels="Sent"),
+            Mail(2, OWNER, "eve@evil.example", at(50), at(50), labels="Spam"),
+            Mail(3, "Bob <bob@example.org>", OWNER, at(90), at(90), labels="Spam,Unread"),
+        ],
+    )
+    run_cli(embedded_settings, "import", str(takeout), "--me", OWNER)
+    assert addresses(embedded_settings) == {"bob@example.org"}
+    bob = run_json(embedded_settings, "contact", "bob@example.org")
+    assert (bob["emails_sent"], bob["emails_received"]) == (1, 0)
