@@ -20,6 +20,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from typing import Protocol, TypeAlias
 
 from keepwarm.connectors.files.folders import is_sent_folder, is_sent_label
+from keepwarm.connectors.text import one_line
 from keepwarm.connectors.types import Address, MailMessage, Unreadable
 
 __all__ = [
@@ -486,7 +487,7 @@ def _labels(raw: str | None) -> tuple[str, ...]:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    return one_line(value)
 
 
 def _lower(value: str | None) -> str | None:

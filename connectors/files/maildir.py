@@ -44,20 +44,21 @@ def maildir_files(root: Path) -> Iterator[Path]:
 
 
 def _mail_folders(directory: Path) -> Iterator[tuple[Path, list[Path]] | Unreadable]:
-    """Each `cur`/`new` folder under `directory` with its message files, in a stable order."""
-    listing = list_folder(directory, skip_hidden=False)
-    if isinstance(listing, Unreadable):
-        yield listing
-        return
-    _, folders = listing
-    names = {folder.name: folder for folder in folders}
-    for leaf in _LEAVES:
-        if leaf in names:
-            messages = list_folder(names[leaf], skip_hidden=True)
-            if isinstance(messages, Unreadable):
-                yield messages
-            else:
-                yield names[leaf], messages[0]
-    for folder in folders:
-        if folder.name not in _SKIPPED:
-            yield from _mail_folders(folder)
+    """Each `cur`/`new` folder under `directory` with its message files, in a stable order
+    (depth first, with a stack of its own: a deep tree must not end in RecursionError)."""
+    pending = [directory]
+    while pending:
+        listing = list_folder(pending.pop(), skip_hidden=False)
+        if isinstance(listing, Unreadable):
+            yield listing
+            continue
+        _, folders = listing
+        names = {folder.name: folder for folder in folders}
+        for leaf in _LEAVES:
+            if leaf in names:
+                messages = list_folder(names[leaf], skip_hidden=True)
+                if isinstance(messages, Unreadable):
+                    yield messages
+                else:
+                    yield names[leaf], messages[0]
+        pending.extend(reversed([f for f in folders if f.name not in _SKIPPED]))

@@ -10,6 +10,7 @@ from typing import Any
 import google.oauth2.credentials
 
 from keepwarm.connectors.google.translate import HTTP_TIMEOUT, authorized_service, execute
+from keepwarm.connectors.text import one_line
 from keepwarm.connectors.types import (
     SINGLE_OCCURRENCE,
     Address,
@@ -90,7 +91,7 @@ def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent |
     attendees = tuple(
         Attendee(
             email=str(a["email"]).lower(),
-            name=a.get("displayName"),
+            name=_name(a.get("displayName")),
             response=_RESPONSES.get(a.get("responseStatus", ""), ResponseStatus.NEEDS_ACTION),
             is_resource=bool(a.get("resource")),
             is_organizer=bool(a.get("organizer")),
@@ -104,17 +105,21 @@ def to_calendar_event(item: dict[str, Any], calendar_id: str) -> CalendarEvent |
         occurrence_start=occurrence,
         start=start,
         end=end or start + (timedelta(days=1) if all_day else timedelta(0)),
-        summary=item.get("summary"),
+        summary=one_line(str(item.get("summary") or "")) or None,
         all_day=all_day,
         cancelled=cancelled,
         organizer=(
-            Address(str(organizer["email"]).lower(), organizer.get("displayName"))
+            Address(str(organizer["email"]).lower(), _name(organizer.get("displayName")))
             if organizer.get("email")
             else None
         ),
         attendees=attendees,
         calendar_owner=None,
     )
+
+
+def _name(value: object) -> str | None:
+    return one_line(str(value)) or None if value else None
 
 
 class CalendarReader:

@@ -24,6 +24,7 @@ from keepwarm.connectors.google.translate import (
     calling_google,
     execute,
 )
+from keepwarm.connectors.text import one_line
 from keepwarm.connectors.types import MailMessage, Unreadable
 
 __all__ = ["COST", "GmailReader", "HistoryPage", "ListPage"]
@@ -103,7 +104,12 @@ def to_mail_message(data: dict[str, Any]) -> MailMessage | Unreadable:
     as for files (connectors.files.headers.believed_sent_at).
     """
     payload = data.get("payload") or {}
-    lines = [f"{h.get('name', '')}: {h.get('value', '')}" for h in payload.get("headers", [])]
+    # Gmail hands each header unfolded; a CR or LF inside a value (or a name) would start
+    # another header in the block below, so each is cleaned to one line first.
+    lines = [
+        f"{one_line(str(h.get('name', '')))}: {one_line(str(h.get('value', '')))}"
+        for h in payload.get("headers", [])
+    ]
     block = "\r\n".join(lines).encode("utf-8", "surrogateescape")
     parsed = parse_header_block(block, source=f"gmail:{data.get('id')}")
     if isinstance(parsed, Unreadable):

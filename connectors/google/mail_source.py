@@ -10,7 +10,9 @@ The window is judged by when Google received each message (`internalDate`), the 
 lists by, never by the sender's `Date`: one forged or delayed `Date` must not end a phase early
 (that silently lost two thirds of a mailbox once). Mail received before the window is counted
 as filtered; mail deleted between listing and reading is counted as skipped; mail in Spam
-(which history reports too) is filtered and never stored.
+(which history reports too) is filtered and never stored, and so is mail that history reports
+already in Trash unless the owner sent it (a filter that deletes on arrival; the owner's own
+mail deleted soon after is kept, as the backfill reads Trash for it).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from keepwarm.connectors.base import KnownIds, Page
 from keepwarm.connectors.google.gmail import GmailReader
 from keepwarm.connectors.types import MailMessage, Unreadable
 
-__all__ = ["BEFORE_WINDOW", "GONE", "SPAM", "STREAM", "GmailSource"]
+__all__ = ["BEFORE_WINDOW", "GONE", "SPAM", "STREAM", "TRASH", "GmailSource"]
 
 STREAM = "gmail"
 _PHASES = ("sent", "rest", "trash", "history")
@@ -33,6 +35,7 @@ _LABEL = {"sent": "SENT", "rest": None, "trash": "TRASH"}
 # Reasons a page accounts for, in the run's ledger.
 BEFORE_WINDOW = "received before the sync window"
 SPAM = "in Spam"
+TRASH = "in Trash on arrival"
 GONE = "deleted before it could be read"
 
 
@@ -127,6 +130,8 @@ class GmailSource:
         for record in self._fetch(list(changes.added), known, skipped):
             if isinstance(record, MailMessage) and "SPAM" in record.labels:
                 filtered[SPAM] += 1
+            elif isinstance(record, MailMessage) and _trashed_on_arrival(record):
+                filtered[TRASH] += 1
             else:
                 kept.append(record)
         if changes.next_page_token is not None:
@@ -146,3 +151,8 @@ class GmailSource:
 def _received(record: MailMessage) -> datetime | None:
     # internalDate is always there from Gmail; the sender's Date only if it is somehow not.
     return record.received_at or record.sent_at
+
+
+def _trashed_on_arrival(record: MailMessage) -> bool:
+    # Only SENT is the owner's own act; anything else in Trash is what a rule threw away.
+    return "TRASH" in record.labels and "SENT" not in record.labels

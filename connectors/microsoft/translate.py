@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keepwarm.connectors.files.headers import believed_sent_at
+from keepwarm.connectors.text import one_line
 from keepwarm.connectors.types import (
     SINGLE_OCCURRENCE,
     Address,
@@ -81,7 +82,7 @@ def to_mail_message(
         return Unreadable(source, "no sender or recipient address")
     internet_id = str(item.get("internetMessageId") or "").strip()
     message_id = "".join(internet_id.strip("<>").split()) or None
-    subject = " ".join(str(item.get("subject") or "").split())
+    subject = one_line(str(item.get("subject") or ""))
     other = str(item.get("inferenceClassification") or "").lower() == "other"
     received = _plausible(_offset(item.get("receivedDateTime")))
     return MailMessage(
@@ -160,7 +161,7 @@ def to_calendar_event(item: dict[str, Any], owner: str) -> CalendarEvent | None:
         occurrence_start=SINGLE_OCCURRENCE,
         start=start,
         end=end or start,
-        summary=str(item.get("subject") or "") or None,
+        summary=one_line(str(item.get("subject") or "")) or None,
         all_day=bool(item.get("isAllDay")),
         cancelled=bool(item.get("isCancelled")),
         organizer=organizer,
@@ -177,7 +178,7 @@ def _address(recipient: Any) -> Address | None:
     email = str(mailbox.get("address") or "").strip().strip("<>").strip().lower()
     if "@" not in email or " " in email:
         return None
-    name = " ".join(str(mailbox.get("name") or "").split()).strip("\"' ")
+    name = one_line(str(mailbox.get("name") or "")).strip("\"' ")
     if not name or name.lower() == email or ("@" in name and " " not in name):
         return Address(email)
     return Address(email, name)

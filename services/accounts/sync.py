@@ -30,9 +30,11 @@ from keepwarm.connectors.errors import (
     RateLimited,
 )
 from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.services.accounts.users import owner_addresses
 from keepwarm.services.core.clock import Clock, system_clock
 from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.core.jobs import JobSink, unit_of_work
+from keepwarm.services.identity.addresses import normalize_address
 from keepwarm.services.mail.importing import DERIVE_ACTOR
 from keepwarm.services.mail.ingest import store_dead_letters, store_events, store_messages
 from keepwarm.services.mail.ownership import settle_owner
@@ -49,6 +51,7 @@ from keepwarm.services.models import (
 
 __all__ = [
     "CURSOR_EXPIRED",
+    "FROM_OWNER_NOT_SENT",
     "SYNC_ACTOR",
     "OpenSources",
     "SyncStopped",
@@ -63,6 +66,11 @@ R = TypeVar("R", MailMessage, CalendarEvent)
 OpenSources = Callable[[Account, dict[str, Any]], AccountSources]
 # In the ledger's skipped/filtered reasons: a stream read again because its cursor expired.
 CURSOR_EXPIRED = "read again in full: the provider forgot the cursor"
+# In the ledger's filtered reasons: incoming mail whose From is the owner's own address but
+# which the provider did not file as sent (Gmail's SENT label, Outlook's Sent Items). Anyone can
+# write the owner's address into From (Spam is full of it); counting such mail as the owner's
+# would let a stranger make themselves a relationship or reset a real contact's silence clock.
+FROM_OWNER_NOT_SENT = "from_owner_not_sent"
 # A stream whose fresh read expires too is given up for this run (a provider bug, not ours).
 _MAX_RESTARTS = 2
 
@@ -185,19 +193,31 @@ def _pages(
         cursor = page.cursor
 
 
+def _spoofing_owner(message: MailMessage, owner: set[str]) -> bool:
+    return (
+        message.sender is not None and message.sender.email in owner and not message.in_sent_folder
+    )
+
+
 def _read_mail(stream: _Stream, source: MailSource, since: datetime) -> None:
     known = _known_ids(stream.factory, stream.user_id)
     summary = stream.summary
     for page in _pages(stream, lambda c: source.read(stream.name, c, since=since, known=known)):
-        messages = [r for r in page.records if isinstance(r, MailMessage)]
         bad = [r for r in page.records if isinstance(r, Unreadable)]
         with unit_of_work(stream.factory) as uow:
             account = _current(uow.session, stream.account_id)
+            owner = owner_addresses(uow.session, account.user_id)
+            owner.add(normalize_address(account.email) or account.email)
+            incoming = [r for r in page.records if isinstance(r, MailMessage)]
+            messages = [m for m in incoming if not _spoofing_owner(m, owner)]
+            spoofed = len(incoming) - len(messages)
             counts = store_messages(uow.session, account.user_id, None, messages, account.id)
             store_dead_letters(uow.session, account.user_id, None, bad, stream.clock())
             stream.save(uow.session, page)  # in the same transaction as the rows it covers
         summary.seen += counts.seen + len(bad) + sum(page.filtered.values())
-        summary.seen += sum(page.skipped.values())
+        summary.seen += sum(page.skipped.values()) + spoofed
+        if spoofed:
+            summary.filtered[FROM_OWNER_NOT_SENT] += spoofed
         summary.imported += counts.imported
         summary.failed += len(bad)
         summary.account_for(page)

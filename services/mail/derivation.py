@@ -86,6 +86,11 @@ def _message_contacts(
         if role in {"to", "cc", "bcc"} and addressed.get(address) is None:
             addressed[address] = name
     others = {a: n for a, n in addressed.items() if a not in owner}
+    if row.sender in owner and row.provider_id is not None and not row.in_sent_folder:
+        # From the owner's address, but the provider did not file it as sent: anyone can
+        # write that From (sync leaves such mail out; this catches addresses learned later).
+        # Files keep the header rule: an mbox or maildir says "sent" only by its folder name.
+        return FilterReason.FROM_OWNER_NOT_SENT, []
     if row.sender in owner:
         if not others:
             return FilterReason.TO_SELF, []
@@ -123,6 +128,7 @@ def _derive_message_chunk(
             Message.auto_reply_header,
             Message.in_sent_folder,
             Message.labels,
+            Message.provider_id,
         )
         .where(Message.user_id == user_id, Message.derived.is_(False))
         .order_by(Message.id)

@@ -28,6 +28,8 @@ class FilterReason(StrEnum):
     TO_SELF = "to_self"
     OWNER_UNKNOWN = "owner_unknown"
     SENT_BY_DELEGATE = "sent_by_delegate"
+    FROM_OWNER_NOT_SENT = "from_owner_not_sent"
+    SPAM = "spam"
     CANCELLED = "cancelled"
     DECLINED = "declined"
     ALL_DAY = "all_day"
@@ -109,7 +111,12 @@ def classify_message(facts: MessageFacts) -> FilterReason | None:
     """Return why this message is not personal correspondence, or None when it may be."""
     if facts.list_id or facts.list_unsubscribe or facts.precedence in {"list", "bulk", "junk"}:
         return FilterReason.MAILING_LIST
-    if facts.labels and {label.strip().lower() for label in facts.labels.split(",")} & _CATEGORIES:
+    labels = {label.strip().lower() for label in facts.labels.split(",")} if facts.labels else set()
+    if "spam" in labels:
+        # Takeout's "All mail Including Spam and Trash" carries it: a forged From there would
+        # make a relationship, or reset a contact's clock. (Providers' Spam is never synced.)
+        return FilterReason.SPAM
+    if labels & _CATEGORIES:
         return FilterReason.PROVIDER_CATEGORY
     local = (facts.sender or "").rpartition("@")[0]
     subject = (facts.subject or "").strip()
