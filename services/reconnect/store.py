@@ -273,11 +273,11 @@ def _full(session: Session, user_id: int, ids: Sequence[int] | None) -> dict[int
     """Whole rows, of `ids` (None: every contact), by person id."""
     query = select(*_FULL).where(ContactStatsRow.user_id == user_id)
     if ids is None:
-        return {row.person_id: row for row in session.execute(query)}
+        return {row.person_id: row for row in session.connection().execute(query)}
     out: dict[int, Any] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for row in session.execute(query.where(ContactStatsRow.person_id.in_(chunk))):
+        for row in session.connection().execute(query.where(ContactStatsRow.person_id.in_(chunk))):
             out[row.person_id] = row
     return out
 
@@ -348,15 +348,20 @@ def stored_queue(
     # divided by 10**6 and by 86,400, each division rounded once.
     r = ContactStatsRow
     floor = timedelta(days=rules.floor_months * DAYS_PER_MONTH - 1)
-    found_rows = session.execute(
-        select(r.person_id, r.last_at_us, r.typical_gap_days, r.addresses, r.figures)
-        .where(
-            r.user_id == user_id,
-            r.last_at < as_of - floor,
-            or_(r.emails_sent > 0, r.meetings > 0, r.talked_elsewhere > 0),
+    # (On the connection: plain rows, none of the ORM's work per row.)
+    found_rows = (
+        session.connection()
+        .execute(
+            select(r.person_id, r.last_at_us, r.typical_gap_days, r.addresses, r.figures)
+            .where(
+                r.user_id == user_id,
+                r.last_at < as_of - floor,
+                or_(r.emails_sent > 0, r.meetings > 0, r.talked_elsewhere > 0),
+            )
+            .order_by(r.person_id)
         )
-        .order_by(r.person_id)
-    ).all()
+        .all()
+    )
     if not found_rows:
         return []
     ids_all = np.asarray([row[0] for row in found_rows], dtype=np.int64)

@@ -166,13 +166,14 @@ def history_examples(
         return []
     horizon = timedelta(days=rules.horizon_days)
     # Every message or meeting of the owner's once, however many people it went to.
-    moments = {
-        (p.source or h.person_id, p.at)
+    # (A message or meeting has one time: its source names it; the strings hash once.)
+    moments: dict[object, datetime] = {
+        p.source or (h.person_id, p.at): p.at
         for h in everyone
         for p in h.points
         if p.kind in OWNER_KINDS and p.at <= as_of
     }
-    owner_times = sorted(at for _, at in moments)
+    owner_times = sorted(moments.values())
     cutoffs = [
         c
         for c in cutoffs

@@ -1,6 +1,10 @@
 """Benchmark: the current reconnect queue from the stored statistics, for a big network.
 
-    python bench/queue.py [--contacts 10000] [--interactions 500000] [--reads 200]
+(Not `bench/queue.py`: every script here runs with this folder first on its path, where a
+`queue.py` would stand in for the standard library's `queue` that concurrent.futures,
+psycopg and scikit-learn import.)
+
+    python bench/queue_speed.py [--contacts 10000] [--interactions 500000] [--reads 200]
                           [--database-url postgresql://postgres@127.0.0.1/postgres]
 
 Builds a fresh PostgreSQL database beside the given one with the synthetic owner of
@@ -32,7 +36,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
 
 import psycopg  # noqa: E402
 from api import _database, _populate  # noqa: E402
