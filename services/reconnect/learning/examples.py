@@ -64,6 +64,10 @@ class ExampleRules:
     # model needs and no longer a fit of seconds (bench/queue.py). Every shared mailbox has
     # fewer, so their fits are as before (bench/quality.py).
     max_contacts: int = 500
+    # The newest cut-off on a UTC day's end (training_cutoffs). bench/ranker_prior.py cuts
+    # each shared mailbox's past back from its last interaction instead, as the shipped
+    # prior was fitted.
+    whole_days: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,9 @@ def training_cutoffs(first_at: datetime, as_of: datetime, rules: ExampleRules) -
     day, not with every second of the clock, and a model fitted in the morning is the one the
     evening's queue would fit again. `--as-of D` means the end of D, which it keeps.
     """
-    latest = day_end(as_of - timedelta(days=rules.horizon_days))
+    latest = as_of - timedelta(days=rules.horizon_days)
+    if rules.whole_days:
+        latest = day_end(latest)
     earliest = first_at + timedelta(days=rules.min_history_days)
     out: list[datetime] = []
     for k in range(rules.max_cutoffs):
