@@ -1,7 +1,7 @@
 """The current reconnect queue from statistics kept per contact, not from every interaction.
 
 Reading every interaction of a user, summarising each contact and fitting the owner's model
-on each read costs seconds to minutes for a big mailbox (bench/queue.py). So after each
+on each read costs seconds to minutes for a big mailbox (bench/queue_speed.py). So after each
 derivation the worker rebuilds, for the user:
 
 - one row per contact (ContactStatsRow): the figures the queue shows and the running totals

@@ -1,11 +1,11 @@
 """Each user's reconnect queue, kept a short while by the web process.
 
 The queue is read from the per-contact statistics the derivation worker keeps
-(services/reconnect/store.py): tens of milliseconds for 10,000 contacts, not the seconds
-that reading every interaction costs. A web process that answers many requests a second
-still does better to keep the built queue a little while than to read and rank thousands of
-contacts for every page, so it keeps one per user and view, served only while it cannot
-mislead:
+(services/reconnect/store.py): about 0.1 s for 10,000 contacts, not the tens of seconds that
+reading every interaction costs (bench/README.md, queue_speed.py). A web process that answers
+many requests a second still does better to keep the built queue a little while than to read
+and rank thousands of contacts for every page, so it keeps one per user and view, served only
+while it cannot mislead:
 
 - it is kept under a key naming everything it was built from besides the clock: the user's
   newest interaction id (a sync, an import, "talked elsewhere" all add one), newest answer id

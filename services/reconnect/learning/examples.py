@@ -61,7 +61,7 @@ class ExampleRules:
     # An owner with more relationships than this learns from this many of them, chosen by a
     # fixed hash of their id, each example weighing for the ones left out: ten thousand
     # relationships over 52 cut-offs are half a million rows, far more than a 23-feature
-    # model needs and no longer a fit of seconds (bench/queue.py). Every shared mailbox has
+    # model needs and no longer a fit of seconds (bench/queue_speed.py). Every shared mailbox has
     # fewer, so their fits are as before (bench/quality.py).
     max_contacts: int = 500
     # The newest cut-off on a UTC day's end (training_cutoffs). bench/ranker_prior.py cuts
