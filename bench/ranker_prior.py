@@ -128,7 +128,8 @@ def mailbox_examples(name: str, db: Path) -> MailboxExamples:
     finally:
         engine.dispose()
     lines = timelines(histories, signals.appearances)
-    rules = ExampleRules(max_cutoffs=10**6)
+    # Cut back from the last interaction, not a day's end: the prior as it was fitted.
+    rules = ExampleRules(max_cutoffs=10**6, whole_days=False)
     return MailboxExamples(name, history_examples(lines, last, rules))
 
 

@@ -26,6 +26,7 @@ from keepwarm.services.mail.importing import DERIVE_ACTOR
 from keepwarm.services.models import Account, AccountStatus
 from keepwarm.services.notify.due import send_owed
 from keepwarm.services.notify.plan import plan_due
+from keepwarm.services.reconnect import store
 from keepwarm.services.runtime import Runtime
 
 __all__ = [
@@ -73,8 +74,17 @@ class _Spec:
 def _derive_pending(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
     def derive_pending(user_id: int) -> None:
         derivation.derive_pending(runtime.session_factory, user_id, runtime.derivation_rules)
+        # Each chunk committed as it went: the queue's statistics may be built from them now.
+        sink.send(Job(store.REFRESH_ACTOR, {"user_id": user_id}))
 
     return derive_pending
+
+
+def _refresh_queue_stats(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
+    def refresh_stats(user_id: int) -> None:
+        store.refresh_user(runtime.session_factory, user_id, runtime.queue_rules, runtime.clock())
+
+    return refresh_stats
 
 
 def _sync_account(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
@@ -149,6 +159,12 @@ _SPECS = (
         Queue.DERIVE,
         {"max_retries": 5, "min_backoff": 1_000, "max_backoff": 60_000, "time_limit": 3_600_000},
         _derive_pending,
+    ),
+    _Spec(
+        store.REFRESH_ACTOR,
+        Queue.DERIVE,
+        {"max_retries": 5, "min_backoff": 1_000, "max_backoff": 60_000, "time_limit": 3_600_000},
+        _refresh_queue_stats,
     ),
     _Spec(
         SYNC_ACCOUNT,

@@ -19,6 +19,7 @@ from keepwarm.services.identity.addresses import normalize_address
 from keepwarm.services.models import (
     Account,
     AccountStatus,
+    ContactStatsRow,
     Event,
     EventAttendee,
     Interaction,
@@ -26,6 +27,7 @@ from keepwarm.services.models import (
     MessageRecipient,
     Person,
     PersonAddress,
+    QueueState,
     RecordKind,
     RecordSource,
     StreamKind,
@@ -343,6 +345,10 @@ def purge_account(session: Session, account_id: int) -> PurgeSummary:
     # The user's derivation lock: a derivation running now finishes first, and none can
     # derive this account's rows once they are gone.
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    # The queue's statistics were built from what goes now: built again on the next read.
+    # (Its rows name people, so they go before the people only this account knew are found.)
+    session.execute(delete(ContactStatsRow).where(ContactStatsRow.user_id == user_id))
+    session.execute(delete(QueueState).where(QueueState.user_id == user_id))
     messages = _only_from(session, account_id, RecordKind.MESSAGE)
     events = _only_from(session, account_id, RecordKind.EVENT)
     brought = _addresses(session, messages, events)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session, aliased
 
-from keepwarm.services.models import Interaction, LifecycleEvent, Person, PersonAddress
+from keepwarm.services.models import (
+    ContactStatsRow,
+    Interaction,
+    LifecycleEvent,
+    Person,
+    PersonAddress,
+    QueueState,
+)
 
 __all__ = ["merge_people", "split_address"]
 
@@ -18,6 +25,7 @@ def merge_people(session: Session, user_id: int, keep_id: int, other_id: int) ->
     """
     if keep_id == other_id:
         return
+    _forget_queue_stats(session, user_id)
     mine = aliased(Interaction)
     session.execute(
         delete(Interaction).where(
@@ -50,6 +58,13 @@ def merge_people(session: Session, user_id: int, keep_id: int, other_id: int) ->
     session.flush()
 
 
+def _forget_queue_stats(session: Session, user_id: int) -> None:
+    # The queue's statistics are per person (services/reconnect/store.py) and no new
+    # interaction tells them people changed: the next read or derivation builds them again.
+    session.execute(delete(ContactStatsRow).where(ContactStatsRow.user_id == user_id))
+    session.execute(delete(QueueState).where(QueueState.user_id == user_id))
+
+
 def split_address(session: Session, user_id: int, address: str) -> int | None:
     """Give `address` a person of its own; returns the new person's id (None if alone already).
 
@@ -70,6 +85,7 @@ def split_address(session: Session, user_id: int, address: str) -> int | None:
     ).all()
     if not others:
         return None
+    _forget_queue_stats(session, user_id)
     person = Person(user_id=user_id, display_name=None)
     session.add(person)
     session.flush()

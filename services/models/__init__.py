@@ -15,6 +15,7 @@ from keepwarm.services.models.identity import IdentityDecision
 from keepwarm.services.models.lifecycle import Action, LifecycleEvent
 from keepwarm.services.models.mail import Message, MessageRecipient
 from keepwarm.services.models.notes import FollowUp, Note, UsedLink
+from keepwarm.services.models.queue import ContactStatsRow, QueueState
 from keepwarm.services.models.runs import DeadLetter, ImportRun
 from keepwarm.services.models.sources import RecordKind, RecordSource, source_key
 from keepwarm.services.models.users import OwnerAddress, User
@@ -25,6 +26,7 @@ __all__ = [
     "AccountStatus",
     "Action",
     "ApiToken",
+    "ContactStatsRow",
     "DeadLetter",
     "Delivery",
     "DeliveryKind",
@@ -45,6 +47,7 @@ __all__ = [
     "OwnerAddress",
     "Person",
     "PersonAddress",
+    "QueueState",
     "RecordKind",
     "RecordSource",
     "RunStatus",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, partial
 from pathlib import Path
 
 from keepwarm.services.reconnect.learning import LearningRules, OwnerSignals, Ranked, rank_due
+from keepwarm.services.reconnect.learning.model import LinearModel
 from keepwarm.services.reconnect.lifecycle import ContactState
 from keepwarm.services.reconnect.stats import ContactStats
 
@@ -18,7 +20,12 @@ __all__ = [
     "Suggestion",
     "describe_gap",
     "dormant_ties",
+    "due_contacts",
+    "due_level",
+    "learned_why",
+    "learning_rules",
     "rank_suggestions",
+    "ranked_suggestions",
 ]
 
 DAYS_PER_MONTH = 30.44
@@ -40,16 +47,23 @@ class QueueRules:
     learn_from_answers: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Suggestion:
-    """One person to reconnect with, with the figures behind it and a one-line reason."""
+    """One person to reconnect with, with the figures behind it and a one-line reason.
+
+    `why` is a string or what tells it: the line is worked out when first read, since a
+    page shows a few people of the thousands ranked."""
 
     stats: ContactStats
     days_silent: float
     threshold_days: float
     level: str  # "due" | "overdue" | "dormant"
     score: float
-    why: str
+    explain: str | Callable[[], str] = field(repr=False, compare=False)
+
+    @cached_property
+    def why(self) -> str:
+        return self.explain if isinstance(self.explain, str) else self.explain()
 
     @property
     def months_silent(self) -> float:
@@ -87,7 +101,7 @@ def _last(stats: ContactStats) -> str:
     return f"last: {stats.last_at:%Y-%m-%d}"
 
 
-def _learned_why(ranked: Ranked, stats: ContactStats, days_silent: float, threshold: float) -> str:
+def learned_why(ranked: Ranked, stats: ContactStats, days_silent: float, threshold: float) -> str:
     """The stories that raised this person in the owner's model, then the last exchange."""
     parts = [r.text for r in ranked.reasons]
     if not parts:
@@ -102,16 +116,83 @@ def _learned_why(ranked: Ranked, stats: ContactStats, days_silent: float, thresh
 
 def _silence(stats: ContactStats, state: ContactState, as_of: datetime) -> float | None:
     """Days of silence that count, or None when the user's answers keep the person out."""
+    return silence_since(stats.last_at, state, as_of)
+
+
+def silence_since(last_at: datetime, state: ContactState, as_of: datetime) -> float | None:
+    """Days of silence since the last interaction `last_at` that count, or None when the
+    user's answers keep the person out."""
     if state.stopped:
         return None
     if state.cooldown_until is not None and state.cooldown_until > as_of:
         return None
     snoozed = state.snoozed_until is not None and state.snoozed_until > as_of
     # A contact after the snooze began resolves it: the snooze is about that silence only.
-    if snoozed and state.snoozed_at is not None and stats.last_at <= state.snoozed_at:
+    if snoozed and state.snoozed_at is not None and last_at <= state.snoozed_at:
         return None
-    last = max(stats.last_at, state.touched_at) if state.touched_at else stats.last_at
+    last = max(last_at, state.touched_at) if state.touched_at else last_at
     return (as_of - last).total_seconds() / 86400
+
+
+def due_level(
+    last_at: datetime,
+    typical_gap_days: float | None,
+    state: ContactState,
+    as_of: datetime,
+    rules: QueueRules,
+) -> tuple[float, float, str] | None:
+    """(days silent, threshold, "due" or "overdue") for a relationship due as of `as_of`,
+    None for one that is not (see rank_suggestions)."""
+    days_silent = silence_since(last_at, state, as_of)
+    if days_silent is None:
+        return None
+    floor_days = rules.floor_months * DAYS_PER_MONTH
+    threshold = max(floor_days, typical_gap_days or 0.0) * state.cadence_factor
+    if days_silent <= threshold:
+        return None
+    level = "overdue" if days_silent > threshold * rules.overdue_factor else "due"
+    return days_silent, threshold, level
+
+
+def learning_rules(rules: QueueRules) -> LearningRules:
+    """The learned order's settings within the queue's."""
+    return LearningRules(
+        rules.floor_months * DAYS_PER_MONTH, rules.ranker_prior, rules.learn_from_answers
+    )
+
+
+_NO_ANSWERS = ContactState()
+Due = tuple[ContactStats, float, float, str]  # the contact, days silent, threshold, level
+
+
+def due_contacts(
+    contacts: Iterable[ContactStats],
+    as_of: datetime,
+    rules: QueueRules,
+    states: Mapping[int, ContactState] | None = None,
+) -> list[Due]:
+    """The contacts due for a reconnect as of `as_of` (see rank_suggestions), unordered."""
+    states = states or {}
+    due: list[Due] = []
+    for stats in contacts:
+        if not stats.is_relationship:
+            continue
+        state = states.get(stats.history.person_id, _NO_ANSWERS)
+        found = due_level(stats.last_at, stats.typical_gap_days, state, as_of, rules)
+        if found is not None:
+            due.append((stats, *found))
+    return due
+
+
+def ranked_suggestions(due: Iterable[Due], ranked: Mapping[int, Ranked]) -> list[Suggestion]:
+    """The due contacts in the order of their scores, best first, each with its why-line."""
+    out: list[Suggestion] = []
+    for stats, days_silent, threshold, level in due:
+        r = ranked[stats.history.person_id]
+        why = partial(learned_why, r, stats, days_silent, threshold)
+        out.append(Suggestion(stats, days_silent, threshold, level, round(r.probability, 6), why))
+    out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.addresses))
+    return out
 
 
 def rank_suggestions(
@@ -120,6 +201,7 @@ def rank_suggestions(
     rules: QueueRules,
     states: Mapping[int, ContactState] | None = None,
     signals: OwnerSignals | None = None,
+    model: LinearModel | None = None,
 ) -> list[Suggestion]:
     """The people due for a reconnect as of `as_of`, best first.
 
@@ -130,39 +212,21 @@ def rank_suggestions(
     the owner is in touch with them again within 90 days, from this owner's own past and
     answers shrunk toward a prior fitted on other mailboxes; `signals` adds where people still
     appear in the owner's mail and the answers (without it, only the interactions are read).
+    `model`, when given, is that model already fitted as of `as_of`.
     """
-    states = states or {}
     contacts = list(contacts)
-    floor_days = rules.floor_months * DAYS_PER_MONTH
-    due: list[tuple[ContactStats, float, float, str]] = []
-    for stats in contacts:
-        if not stats.is_relationship:
-            continue
-        state = states.get(stats.history.person_id, ContactState())
-        days_silent = _silence(stats, state, as_of)
-        if days_silent is None:
-            continue
-        threshold = max(floor_days, stats.typical_gap_days or 0.0) * state.cadence_factor
-        if days_silent <= threshold:
-            continue
-        level = "overdue" if days_silent > threshold * rules.overdue_factor else "due"
-        due.append((stats, days_silent, threshold, level))
+    due = due_contacts(contacts, as_of, rules, states)
     if not due:
         return []
     ranked = rank_due(
         [c.history for c in contacts],
         [stats.history.person_id for stats, *_ in due],
         as_of,
-        LearningRules(floor_days, rules.ranker_prior, rules.learn_from_answers),
+        learning_rules(rules),
         signals,
+        model,
     )
-    out: list[Suggestion] = []
-    for stats, days_silent, threshold, level in due:
-        r = ranked[stats.history.person_id]
-        why = _learned_why(r, stats, days_silent, threshold)
-        out.append(Suggestion(stats, days_silent, threshold, level, round(r.probability, 6), why))
-    out.sort(key=lambda s: (-s.score, s.stats.last_at, s.stats.history.addresses))
-    return out
+    return ranked_suggestions(due, ranked)
 
 
 def dormant_ties(

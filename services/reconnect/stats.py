@@ -50,7 +50,11 @@ class ContactStats:
 
 
 def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
+    return percentile_sorted(sorted(values), q)
+
+
+def percentile_sorted(ordered: list[float], q: float) -> float:
+    """The q-quantile (linear interpolation) of values already in ascending order."""
     position = (len(ordered) - 1) * q
     low = math.floor(position)
     high = math.ceil(position)

@@ -6,6 +6,7 @@ added, never renamed or removed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,14 +15,25 @@ from sqlalchemy.orm import Session
 
 from keepwarm.services.identity import resolve as identity_pass
 from keepwarm.services.models import Interaction, Person, PersonAddress
-from keepwarm.services.reconnect import QueueRules, compute_stats, load_histories, rank_suggestions
+from keepwarm.services.reconnect import (
+    QueueRules,
+    compute_stats,
+    load_histories,
+    rank_suggestions,
+    store,
+)
 from keepwarm.services.reconnect.engine import Suggestion, dormant_ties
 from keepwarm.services.reconnect.learning import load_signals
-from keepwarm.services.reconnect.lifecycle import LifecycleRules, person_for_address, states_at
+from keepwarm.services.reconnect.lifecycle import (
+    ContactState,
+    LifecycleRules,
+    person_for_address,
+    states_at,
+)
 from keepwarm.services.reconnect.notes import notes_for, open_follow_ups
 from keepwarm.services.reconnect.stats import ContactStats
 
-__all__ = ["contact_detail", "list_contacts", "suggestions"]
+__all__ = ["contact_detail", "list_contacts", "suggestions", "suggestions_from_history"]
 
 
 def _iso(value: datetime) -> str:
@@ -62,16 +74,42 @@ def suggestions(
     *,
     lifecycle: LifecycleRules | None = None,
     dormant: bool = False,
+    current: bool = False,
 ) -> list[Suggestion]:
-    """The reconnect queue (or the dormant ties) as at `as_of`, best first; no later data."""
-    stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
+    """The reconnect queue (or the dormant ties) as at `as_of`, best first; no later data.
+
+    From the statistics the worker keeps (store.py) whenever they describe the data at
+    `as_of`, which gives the same queue as the history; otherwise from every interaction.
+    `current` (`as_of` is now): statistics or a model that do not hold are built again and
+    written in `session`, for the caller to commit.
+    """
     states = states_at(session, user_id, as_of, lifecycle or LifecycleRules())
-    if dormant:
-        ranked = dormant_ties(stats, as_of, rules, states)
-    else:
-        signals = load_signals(session, user_id, as_of)
-        ranked = rank_suggestions(stats, as_of, rules, states, signals)
+    stored = store.stored_queue(
+        session, user_id, as_of, rules, states, dormant=dormant, current=current, limit=limit
+    )
+    ranked = (
+        stored
+        if stored is not None
+        else suggestions_from_history(session, user_id, as_of, rules, states, dormant=dormant)
+    )
     return ranked[:limit] if limit is not None else ranked
+
+
+def suggestions_from_history(
+    session: Session,
+    user_id: int,
+    as_of: datetime,
+    rules: QueueRules,
+    states: Mapping[int, ContactState],
+    *,
+    dormant: bool = False,
+) -> list[Suggestion]:
+    """The queue (or the dormant ties) at `as_of` from every interaction up to then."""
+    stats = [compute_stats(h) for h in load_histories(session, user_id, as_of)]
+    if dormant:
+        return dormant_ties(stats, as_of, rules, states)
+    signals = load_signals(session, user_id, as_of)
+    return rank_suggestions(stats, as_of, rules, states, signals)
 
 
 def _contact_json(st: ContactStats) -> dict[str, Any]:

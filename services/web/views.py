@@ -149,7 +149,13 @@ def ranked(
     rules = queue_rules_for(session, user_id, rules)
 
     def build(s: Session) -> list[Suggestion]:
-        return suggestions(s, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant)
+        # The web's clock is its now (`serve --as-of` stops it): the current queue, whose
+        # statistics a read builds and keeps when the worker has not yet.
+        queue = suggestions(
+            s, user_id, now, rules, None, lifecycle=lifecycle, dormant=dormant, current=True
+        )
+        s.commit()
+        return queue
 
     if cache is None:
         return build(session)

@@ -30,7 +30,8 @@ from keepwarm.services.reconnect.learning.model import FitRules, LinearModel, fi
 from keepwarm.services.reconnect.learning.prior import load_prior
 from keepwarm.services.reconnect.learning.ranker import LearningRules
 
-T0 = datetime(2001, 1, 1, 12, tzinfo=UTC)
+# Ends of days, as `--as-of` gives: the training cut-offs fall on them (examples.day_end).
+T0 = datetime(2001, 1, 1, 23, 59, 59, 999999, tzinfo=UTC)
 FLOOR = 91.32
 
 

@@ -79,8 +79,9 @@ def suggestions_command(
             limit,
             lifecycle=runtime.lifecycle_rules,
             dormant=dormant,
+            current=as_of is None,
         )
-        session.commit()
+        session.commit()  # the statistics, when this read had to build them
     if as_json:
         _emit_json([views.suggestion_json(s) for s in items])
     elif dormant:

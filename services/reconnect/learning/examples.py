@@ -18,8 +18,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
+from keepwarm.services.reconnect.history import ContactHistory
 from keepwarm.services.reconnect.learning.features import OWNER_KINDS, Snapshot, Timeline, Tracker
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "Example",
     "ExampleRules",
     "answer_examples",
+    "day_end",
+    "example_contacts",
     "history_examples",
     "is_due",
     "training_cutoffs",
@@ -55,6 +58,16 @@ class ExampleRules:
     min_history_days: float = 60.0  # of data before a cut-off
     # Fewer messages and meetings of the owner's than this in a cut-off's horizon: a gap.
     min_owner_messages: int = 10
+    # An owner with more relationships than this learns from this many of them, chosen by a
+    # fixed hash of their id, each example weighing for the ones left out: ten thousand
+    # relationships over 52 cut-offs are half a million rows, far more than a 23-feature
+    # model needs and no longer a fit of seconds (bench/queue_speed.py). Every shared mailbox has
+    # fewer, so their fits are as before (bench/quality.py).
+    max_contacts: int = 500
+    # The newest cut-off on a UTC day's end (training_cutoffs). bench/ranker_prior.py cuts
+    # each shared mailbox's past back from its last interaction instead, as the shipped
+    # prior was fitted.
+    whole_days: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +97,22 @@ def is_due(snapshot: Snapshot, floor_days: float) -> bool:
     return snapshot.owner_points > 0 and snapshot.silence_days > threshold
 
 
+def day_end(moment: datetime) -> datetime:
+    """The last end of a UTC day (23:59:59.999999) at or before `moment`."""
+    end = datetime.combine(moment.astimezone(UTC).date(), time.max, UTC)
+    return end if end <= moment else end - timedelta(days=1)
+
+
 def training_cutoffs(first_at: datetime, as_of: datetime, rules: ExampleRules) -> list[datetime]:
-    """Cut-offs whose horizon ends by `as_of`, newest back to `max_cutoffs`, oldest first."""
+    """Cut-offs whose horizon ends by `as_of`, newest back to `max_cutoffs`, oldest first.
+
+    The newest is the end of a UTC day: the cut-offs (and so the owner's model) move once a
+    day, not with every second of the clock, and a model fitted in the morning is the one the
+    evening's queue would fit again. `--as-of D` means the end of D, which it keeps.
+    """
     latest = as_of - timedelta(days=rules.horizon_days)
+    if rules.whole_days:
+        latest = day_end(latest)
     earliest = first_at + timedelta(days=rules.min_history_days)
     out: list[datetime] = []
     for k in range(rules.max_cutoffs):
@@ -97,12 +123,48 @@ def training_cutoffs(first_at: datetime, as_of: datetime, rules: ExampleRules) -
     return out[::-1]
 
 
+def example_contacts(
+    histories: Sequence[ContactHistory], as_of: datetime, rules: ExampleRules
+) -> tuple[set[int], float]:
+    """The people whose past the owner's fit learns from, and the weight of each example.
+
+    Only relationships by the newest cut-off can be due at one. Past `max_contacts` of them
+    a fixed share is taken (by a hash of the id: the same every day and in every process)
+    and each of its examples stands for the ones left out."""
+    firsts = [h.points[0].at for h in histories if h.points]
+    cutoffs = training_cutoffs(min(firsts), as_of, rules) if firsts else []
+    if not cutoffs:
+        return set(), 1.0
+    last = cutoffs[-1]
+    candidates = sorted(
+        h.person_id
+        for h in histories
+        if any(p.kind in OWNER_KINDS and p.at <= last for p in h.points)
+    )
+    if len(candidates) <= rules.max_contacts:
+        return set(candidates), 1.0
+    chosen = sorted(candidates, key=lambda pid: ((pid * 2654435761) % 2**32, pid))
+    return set(chosen[: rules.max_contacts]), len(candidates) / rules.max_contacts
+
+
 def history_examples(
-    timelines: Sequence[Timeline], as_of: datetime, rules: ExampleRules
+    timelines: Sequence[Timeline],
+    as_of: datetime,
+    rules: ExampleRules,
+    *,
+    weight: float = 1.0,
+    owner_histories: Sequence[ContactHistory] | None = None,
 ) -> list[Example]:
     """Due contacts at each training cut-off, labelled by whether the owner spoke with them
-    again within the horizon. Nothing after `as_of` is read."""
-    firsts = [t.history.points[0].at for t in timelines if t.history.points]
+    again within the horizon. Nothing after `as_of` is read.
+
+    `owner_histories` (default: the timelines' own) are every contact of the owner's, for
+    when the cut-offs fall and how much the owner wrote in each horizon; the examples are of
+    `timelines`, each weighing `weight`."""
+    everyone = (
+        list(owner_histories) if owner_histories is not None else [t.history for t in timelines]
+    )
+    firsts = [h.points[0].at for h in everyone if h.points]
     if not firsts:
         return []
     cutoffs = training_cutoffs(min(firsts), as_of, rules)
@@ -110,16 +172,14 @@ def history_examples(
         return []
     horizon = timedelta(days=rules.horizon_days)
     # Every message or meeting of the owner's once, however many people it went to.
-    moments = sorted(
-        {
-            (p.source or f"{t.history.person_id}:{p.at.isoformat()}", p.at)
-            for t in timelines
-            for p in t.history.points
-            if p.kind in OWNER_KINDS and p.at <= as_of
-        },
-        key=lambda item: item[1],
-    )
-    owner_times = [at for _, at in moments]
+    # (A message or meeting has one time: its source names it; the strings hash once.)
+    moments: dict[object, datetime] = {
+        p.source or (h.person_id, p.at): p.at
+        for h in everyone
+        for p in h.points
+        if p.kind in OWNER_KINDS and p.at <= as_of
+    }
+    owner_times = sorted(moments.values())
     cutoffs = [
         c
         for c in cutoffs
@@ -133,15 +193,14 @@ def history_examples(
         tracker = Tracker(timeline)
         for cut in cutoffs:
             tracker.advance(cut)
-            if tracker.last_at is None:
+            # is_due without the snapshot, which most cut-offs of most people never need
+            if tracker.last_at is None or not tracker.due_at(cut, rules.floor_days):
                 continue
             snapshot = tracker.snapshot(cut)
-            if not is_due(snapshot, rules.floor_days):
-                continue
             later = bisect.bisect_right(owner_times, cut)
             came_back = later < len(owner_times) and owner_times[later] <= cut + horizon
             by_cutoff[cut].append(
-                Example(history.person_id, cut, snapshot.values, int(came_back), 1.0, "history")
+                Example(history.person_id, cut, snapshot.values, int(came_back), weight, "history")
             )
     out: list[Example] = []
     for cut in cutoffs:

@@ -1,0 +1,448 @@
+"""The current reconnect queue from statistics kept per contact, not from every interaction.
+
+Reading every interaction of a user, summarising each contact and fitting the owner's model
+on each read costs seconds to minutes for a big mailbox (bench/queue_speed.py). So after each
+derivation the worker rebuilds, for the user:
+
+- one row per contact (ContactStatsRow): the figures the queue shows and the running totals
+  the ranker reads (learning.features.Aggregate), as they stand at that moment. What depends
+  on the clock is not stored but worked out when read: silences from the last interaction and
+  the last appearance, recency-decayed volumes from sums kept as of their last addition;
+- the owner's fitted model, under a key naming what it was fitted from.
+
+A read uses them while they describe the data exactly: the user's newest interaction is the
+one they were built with (new mail, an import, "talked elsewhere" all add one), the moment
+read is not before they were built, and no interaction or appearance dated between the two
+(a meeting that was still ahead) has since come to pass. The queue is then the one the
+interactions would give at that moment, bit for bit (tests/services/test_queue_store.py):
+same contacts, same rows, the same model. Otherwise the read recomputes from the history
+(`--as-of` a past date always does) and, for the current queue, stores what it built.
+
+The model's fit depends on the moment only through the day of its newest training cut-off
+(learning.examples.training_cutoffs) and the answers given by then: it is fitted again when a
+new day or a new answer comes, once, by whichever read or worker comes first.
+
+What no newest interaction shows (two people merged, one split, an account purged) calls
+`forget`, so the next read builds afresh.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from keepwarm.services.accounts.preferences import queue_rules_for
+from keepwarm.services.models import (
+    ContactStatsRow,
+    Event,
+    Interaction,
+    LifecycleEvent,
+    Message,
+    QueueState,
+    User,
+)
+from keepwarm.services.reconnect.engine import (
+    DAYS_PER_MONTH,
+    QueueRules,
+    Suggestion,
+    dormant_ties,
+    due_level,
+    learned_why,
+    learning_rules,
+)
+from keepwarm.services.reconnect.history import ContactHistory, load_histories
+from keepwarm.services.reconnect.learning import OwnerSignals, fit_owner_model, load_signals
+from keepwarm.services.reconnect.learning.examples import ExampleRules, day_end
+from keepwarm.services.reconnect.learning.features import (
+    FIGURES_WIDTH,
+    Aggregate,
+    Tracker,
+    figures,
+    from_figures,
+    timelines,
+)
+from keepwarm.services.reconnect.learning.model import LinearModel
+from keepwarm.services.reconnect.learning.ranker import score_figures
+from keepwarm.services.reconnect.lifecycle import ContactState
+from keepwarm.services.reconnect.stats import ContactStats, compute_stats
+
+_NO_ANSWERS = ContactState()
+
+__all__ = ["REFRESH_ACTOR", "forget", "refresh", "refresh_user", "stored_queue"]
+
+# The ranker reads appearances of the last 90 days (features.Snapshot.seen_90_days).
+_SEEN_WINDOW_DAYS = 90.0
+_F8 = "<f8"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _unpack(
+    figures_blob: bytes,
+    seen_days: bytes,
+    first_at: datetime,
+    last_at: datetime,
+    last_seen_at: datetime | None,
+) -> Aggregate:
+    return from_figures(
+        np.frombuffer(figures_blob, dtype=_F8).tolist(),
+        first_at,
+        last_at,
+        last_seen_at,
+        np.frombuffer(seen_days, dtype=_F8).tolist(),
+    )
+
+
+def _newest_interaction(session: Session, user_id: int) -> int:
+    newest = session.scalar(select(func.max(Interaction.id)).where(Interaction.user_id == user_id))
+    return int(newest or 0)
+
+
+def _next_change(session: Session, user_id: int, after: datetime) -> datetime | None:
+    """The first interaction or appearance dated after `after` (meetings still ahead; mail
+    with a date to come): the statistics hold until then."""
+    found = [
+        session.scalar(
+            select(func.min(Interaction.at)).where(
+                Interaction.user_id == user_id, Interaction.at > after
+            )
+        ),
+        session.scalar(
+            select(func.min(Message.sent_at)).where(
+                Message.user_id == user_id, Message.sent_at > after
+            )
+        ),
+        session.scalar(
+            select(func.min(Event.start)).where(Event.user_id == user_id, Event.start > after)
+        ),
+    ]
+    moments = [m for m in found if m is not None]
+    return min(moments) if moments else None
+
+
+def _model_key(
+    session: Session, user_id: int, state: QueueState, rules: QueueRules, as_of: datetime
+) -> str:
+    """What a fit as of `as_of` reads: the data the statistics were built from, the day of
+    the newest training cut-off, the answers given by then, and the settings."""
+    learning = learning_rules(rules)
+    answers: object = "off"
+    if learning.learn_from_answers:
+        answers = session.scalar(
+            select(func.max(LifecycleEvent.id)).where(
+                LifecycleEvent.user_id == user_id, LifecycleEvent.at <= as_of
+            )
+        )
+    cut = day_end(as_of - timedelta(days=ExampleRules().horizon_days))
+    return json.dumps(
+        [
+            state.built_at.isoformat(),
+            state.newest_interaction,
+            cut.isoformat(),
+            answers,
+            None if learning.prior_path is None else str(learning.prior_path),
+            learning.learn_from_answers,
+            learning.floor_days,
+            repr(learning.fit),
+        ]
+    )
+
+
+def forget(session: Session, user_id: int) -> None:
+    """Drop the user's statistics (what they were built from changed without a new
+    interaction: people merged or split, an account purged); the next read builds them."""
+    session.execute(delete(ContactStatsRow).where(ContactStatsRow.user_id == user_id))
+    session.execute(delete(QueueState).where(QueueState.user_id == user_id))
+
+
+def refresh(session: Session, user_id: int, rules: QueueRules, now: datetime) -> None:
+    """Build the user's contact statistics and fit their model as of `now`, in `session`.
+
+    Idempotent: a second run with nothing new writes the same rows. Serialised per user by
+    the user's row lock (PostgreSQL; SQLite serialises writers anyway).
+    """
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    newest = _newest_interaction(session, user_id)
+    histories = load_histories(session, user_id, now)
+    signals = load_signals(session, user_id, now)
+    rows = _rows(user_id, histories, signals, now)
+    session.execute(delete(ContactStatsRow).where(ContactStatsRow.user_id == user_id))
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(ContactStatsRow), rows[start : start + 2000])
+    state = session.get(QueueState, user_id, with_for_update=True)
+    if state is None:
+        state = QueueState(user_id=user_id, built_at=now)
+        session.add(state)
+    state.built_at = now
+    state.newest_interaction = newest
+    state.valid_until = _next_change(session, user_id, now)
+    model = fit_owner_model(histories, now, learning_rules(rules), signals)
+    state.model_key = _model_key(session, user_id, state, rules, now)
+    state.model = _dump(model)
+    session.flush()
+
+
+def _dump(model: LinearModel) -> str:
+    # Every digit (LinearModel.to_json rounds, for the shipped prior's file): the stored
+    # model must score exactly as the one just fitted.
+    return json.dumps(
+        {
+            "features": list(model.features),
+            "center": list(model.center),
+            "scale": list(model.scale),
+            "coef": list(model.coef),
+            "intercept": model.intercept,
+            "examples": model.examples,
+        }
+    )
+
+
+def _rows(
+    user_id: int, histories: Sequence[ContactHistory], signals: OwnerSignals, now: datetime
+) -> list[dict[str, object]]:
+    since = now.timestamp() / 86400.0 - _SEEN_WINDOW_DAYS
+    out: list[dict[str, object]] = []
+    for line in timelines(histories, signals.appearances):
+        tracker = Tracker(line)
+        tracker.advance(now)
+        if tracker.last_at is None:
+            continue
+        aggregate = tracker.aggregate().recent(since)
+        stats = compute_stats(line.history)
+        out.append(
+            {
+                "user_id": user_id,
+                "person_id": line.history.person_id,
+                "name": line.history.name,
+                "addresses": "\n".join(line.history.addresses),
+                "first_at": stats.first_at,
+                "last_at": stats.last_at,
+                "last_at_us": _micros(stats.last_at),
+                "emails_sent": stats.emails_sent,
+                "emails_received": stats.emails_received,
+                "meetings": stats.meetings,
+                "talked_elsewhere": stats.talked_elsewhere,
+                "distinct_days": stats.distinct_days,
+                "typical_gap_days": stats.typical_gap_days,
+                "strength": stats.strength,
+                "last_subject": stats.last_subject,
+                "last_subject_at": stats.last_subject_at,
+                "last_seen_at": aggregate.last_seen_at,
+                "figures": np.asarray(figures(aggregate), dtype=_F8).tobytes(),
+                "seen_days": np.asarray(aggregate.seen_days, dtype=_F8).tobytes(),
+            }
+        )
+    return out
+
+
+_FULL = (
+    ContactStatsRow.person_id,
+    ContactStatsRow.name,
+    ContactStatsRow.addresses,
+    ContactStatsRow.first_at,
+    ContactStatsRow.last_at,
+    ContactStatsRow.emails_sent,
+    ContactStatsRow.emails_received,
+    ContactStatsRow.meetings,
+    ContactStatsRow.talked_elsewhere,
+    ContactStatsRow.distinct_days,
+    ContactStatsRow.typical_gap_days,
+    ContactStatsRow.strength,
+    ContactStatsRow.last_subject,
+    ContactStatsRow.last_subject_at,
+    ContactStatsRow.last_seen_at,
+    ContactStatsRow.figures,
+    ContactStatsRow.seen_days,
+)
+
+
+def _full(session: Session, user_id: int, ids: Sequence[int] | None) -> dict[int, Any]:
+    """Whole rows, of `ids` (None: every contact), by person id."""
+    query = select(*_FULL).where(ContactStatsRow.user_id == user_id)
+    if ids is None:
+        return {row.person_id: row for row in session.connection().execute(query)}
+    out: dict[int, Any] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for row in session.connection().execute(query.where(ContactStatsRow.person_id.in_(chunk))):
+            out[row.person_id] = row
+    return out
+
+
+def _stats(row: Any) -> ContactStats:
+    return ContactStats(
+        history=ContactHistory(row.person_id, row.name, tuple(row.addresses.split("\n")), ()),
+        first_at=row.first_at,
+        last_at=row.last_at,
+        emails_sent=row.emails_sent,
+        emails_received=row.emails_received,
+        meetings=row.meetings,
+        talked_elsewhere=row.talked_elsewhere,
+        distinct_days=row.distinct_days,
+        typical_gap_days=row.typical_gap_days,
+        last_subject=row.last_subject,
+        last_subject_at=row.last_subject_at,
+        strength=row.strength,
+    )
+
+
+def _aggregate(row: Any) -> Aggregate:
+    return _unpack(row.figures, row.seen_days, row.first_at, row.last_at, row.last_seen_at)
+
+
+def _holds(state: QueueState, newest: int, as_of: datetime) -> bool:
+    return (
+        state.newest_interaction == newest
+        and state.built_at <= as_of
+        and (state.valid_until is None or as_of < state.valid_until)
+    )
+
+
+def stored_queue(
+    session: Session,
+    user_id: int,
+    as_of: datetime,
+    rules: QueueRules,
+    states: Mapping[int, ContactState],
+    *,
+    dormant: bool = False,
+    current: bool = False,
+    limit: int | None = None,
+) -> list[Suggestion] | None:
+    """The queue (or the dormant ties) at `as_of` from the stored statistics, or None when
+    they do not describe the data at that moment. `limit`: only the first that many.
+
+    `current`: `as_of` is now (no `--as-of`): statistics that do not hold are built again and
+    a model that does not fit is fitted again, both written in `session` for the caller to
+    commit, so the next read only reads."""
+    newest = _newest_interaction(session, user_id)
+    found = session.get(QueueState, user_id)
+    if found is None or not _holds(found, newest, as_of):
+        if not current:
+            return None
+        refresh(session, user_id, rules, as_of)
+        found = session.get(QueueState, user_id)
+        assert found is not None
+    state: QueueState = found
+    if dormant:
+        ties = dormant_ties(
+            [_stats(r) for r in _full(session, user_id, None).values()], as_of, rules, states
+        )
+        return ties[:limit] if limit is not None else ties
+    # Who is due, from a few columns of each relationship silent past the floor, all at once
+    # (engine.due_level, vectorised; a day's margin keeps the SQL filter from ever being the
+    # stricter). Silences in days as datetime arithmetic gives them: whole microseconds,
+    # divided by 10**6 and by 86,400, each division rounded once.
+    r = ContactStatsRow
+    floor = timedelta(days=rules.floor_months * DAYS_PER_MONTH - 1)
+    # (On the connection: plain rows, none of the ORM's work per row.)
+    found_rows = (
+        session.connection()
+        .execute(
+            select(r.person_id, r.last_at_us, r.typical_gap_days, r.addresses, r.figures)
+            .where(
+                r.user_id == user_id,
+                r.last_at < as_of - floor,
+                or_(r.emails_sent > 0, r.meetings > 0, r.talked_elsewhere > 0),
+            )
+            .order_by(r.person_id)
+        )
+        .all()
+    )
+    if not found_rows:
+        return []
+    ids_all = np.asarray([row[0] for row in found_rows], dtype=np.int64)
+    last_us = np.asarray([row[1] for row in found_rows], dtype=np.int64)
+    gap = np.asarray([np.nan if row[2] is None else row[2] for row in found_rows], dtype=np.float64)
+    days = ((_micros(as_of) - last_us) / 1e6) / 86400
+    threshold = np.maximum(rules.floor_months * DAYS_PER_MONTH, np.nan_to_num(gap, nan=0.0))
+    is_due = days > threshold
+    overdue = days > threshold * rules.overdue_factor
+    levels: dict[int, tuple[float, float, str]] = {}
+    # The few people the user answered about: one by one, as the engine does.
+    answered = [i for i, pid in enumerate(ids_all.tolist()) if pid in states]
+    for i in answered:
+        last_at = _EPOCH + timedelta(microseconds=int(last_us[i]))
+        g = None if np.isnan(gap[i]) else float(gap[i])
+        found_due = due_level(last_at, g, states[int(ids_all[i])], as_of, rules)
+        is_due[i] = found_due is not None
+        if found_due is not None:
+            levels[i] = found_due
+    picked = np.flatnonzero(is_due)
+    if len(picked) == 0:
+        return []
+    due_ids = ids_all[picked].tolist()
+    key = _model_key(session, user_id, state, rules, as_of)
+    if state.model_key == key and state.model is not None:
+        model = LinearModel.from_json(json.loads(state.model))
+    else:
+        histories = load_histories(session, user_id, as_of)
+        model = fit_owner_model(
+            histories, as_of, learning_rules(rules), load_signals(session, user_id, as_of)
+        )
+        if current:
+            state.model_key = key
+            state.model = _dump(model)
+            session.flush()
+    matrix = np.frombuffer(b"".join(found_rows[i][4] for i in picked.tolist()), dtype=_F8)
+    scores = score_figures(model, due_ids, matrix.reshape(len(due_ids), FIGURES_WIDTH), as_of)
+    rounded = [round(p, 6) for p in scores.probabilities.tolist()]
+    # The queue's order (engine.ranked_suggestions): score, then the longer silent, then the
+    # addresses (no two people share one), which only ties on both come to.
+    by_key = np.lexsort((last_us[picked], -np.asarray(rounded)))
+    order = by_key.tolist()
+    tied = np.flatnonzero(
+        (np.diff(np.asarray(rounded)[by_key]) == 0) & (np.diff(last_us[picked][by_key]) == 0)
+    )
+    if len(tied):
+        order = sorted(
+            order,
+            key=lambda j: (
+                -rounded[j],
+                int(last_us[picked[j]]),
+                found_rows[int(picked[j])][3].split("\n"),
+            ),
+        )
+    chosen = order[:limit] if limit is not None else order
+    rows = _full(session, user_id, [due_ids[j] for j in chosen])
+    out: list[Suggestion] = []
+    for j in chosen:
+        i = int(picked[j])
+        row = rows[due_ids[j]]
+        stats = _stats(row)
+        if i in levels:
+            days_silent, threshold_days, level = levels[i]
+        else:
+            days_silent, threshold_days = float(days[i]), float(threshold[i])
+            level = "overdue" if overdue[i] else "due"
+        ranked = scores.ranked(j, _aggregate(row))
+        why = partial(learned_why, ranked, stats, days_silent, threshold_days)
+        out.append(Suggestion(stats, days_silent, threshold_days, level, rounded[j], why))
+    return out
+
+
+REFRESH_ACTOR = "queue.refresh_stats"
+
+
+def refresh_user(
+    session_factory: sessionmaker[Session], user_id: int, defaults: QueueRules, now: datetime
+) -> None:
+    """The worker's job after each derivation: build the user's statistics and model as of
+    `now`, in a transaction of its own (nothing for a user who no longer exists)."""
+    with session_factory() as session, session.begin():
+        if session.get(User, user_id) is None:
+            return
+        refresh(session, user_id, queue_rules_for(session, user_id, defaults), now)
