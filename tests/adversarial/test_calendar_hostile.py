@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,7 @@ def measured(path: Path) -> tuple[Counter[str], list[str], float, float]:
     return per_uid, lines, seconds, peak
 
 
+@pytest.mark.slow
 def test_an_unbounded_minutely_rule_is_capped_and_the_rest_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "unbounded.ics"
     path.write_text(UNBOUNDED)

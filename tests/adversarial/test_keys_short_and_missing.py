@@ -16,6 +16,9 @@ from tests.support.hostile import BOUND_SECONDS
 from tests.support.hostile import run_as_operator as run_process
 from tests.support.settings import TEST_SECRET_KEY, TEST_TOKEN_KEY
 
+# Each runs the CLI in fresh processes: in the slow tier, which CI runs.
+pytestmark = pytest.mark.slow
+
 
 def _embedded(tmp_path: Path, **keys: str) -> Settings:
     settings = Settings(home=tmp_path / "home", database_url=None, redis_url=None)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from keepwarm.connectors.sandbox.google import GoogleSandbox
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.services.core.config import Settings
@@ -16,6 +18,9 @@ from tests.support.microsoft_sync import connect_microsoft
 from tests.support.paths import ENRON
 from tests.support.settings import keyed
 from tests.support.sync import connect
+
+# Each runs the CLI in fresh processes: in the slow tier, which CI runs.
+pytestmark = pytest.mark.slow
 
 # The libraries' own backoff (google-auth waits about 1 + 2 s between its three tries) and the
 # worker's first retry fit well within this; a sync that hangs does not.

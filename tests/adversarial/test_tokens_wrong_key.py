@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
@@ -16,6 +17,9 @@ from tests.support.cli import assert_one_line_error, run_json, run_process
 from tests.support.paths import ENRON, SANDBOX_OWNER
 from tests.support.settings import keyed
 from tests.support.sync import connect
+
+# Each runs the CLI in fresh processes: in the slow tier, which CI runs.
+pytestmark = pytest.mark.slow
 
 BOUND_SECONDS = 60.0
 
