@@ -249,6 +249,24 @@ class Tracker:
         silence = max(_days(at) - _days(self.last_at), 0.0)
         return silence > max(floor_days, self._typical_gap or 0.0)
 
+    def _lasting(self, one_to_one: float) -> tuple[float, ...]:
+        """The features that do not change with the moment (personal_days .. circle)."""
+        assert self.first_at is not None and self.last_at is not None
+        return (
+            math.log1p(len(self.personal_days)),
+            math.log1p(self.group_only_days),
+            math.log1p(self.sent),
+            math.log1p(self.received),
+            math.log1p(self.meetings),
+            one_to_one,
+            self.log_group_sum / self.count,
+            math.log1p(_days(self.last_at) - _days(self.first_at)),
+            math.log1p(self.replies),
+            1.0 if self.sent and self.received else 0.0,
+            1.0 if self.last_kind in OWNER_KINDS else 0.0,
+            math.log1p(len(self.circle)),
+        )
+
     def aggregate(self) -> Aggregate:
         """What is read so far, reduced to what a snapshot at any later moment needs."""
         if self.first_at is None or self.last_at is None:
@@ -258,18 +276,7 @@ class Tracker:
         last_day = _days(self.last_at)
         fixed = (
             1.0 if self._typical_gap is None else 0.0,
-            math.log1p(len(self.personal_days)),
-            math.log1p(self.group_only_days),
-            math.log1p(self.sent),
-            math.log1p(self.received),
-            math.log1p(self.meetings),
-            one_to_one,
-            self.log_group_sum / self.count,
-            math.log1p(last_day - _days(self.first_at)),
-            math.log1p(self.replies),
-            1.0 if self.sent and self.received else 0.0,
-            1.0 if self.last_kind in OWNER_KINDS else 0.0,
-            math.log1p(len(self.circle)),
+            *self._lasting(one_to_one),
         )
         seen_days = self._seen_days[: self._seen]
         last_seen = self.timeline.appearances[self._seen - 1] if self._seen else None
@@ -314,18 +321,7 @@ class Tracker:
             1.0 if gap is None else 0.0,
             math.log(max(silence, 1.0) / max(longest, 1.0)),
             *self.decayed.logs(now),
-            math.log1p(len(self.personal_days)),
-            math.log1p(self.group_only_days),
-            math.log1p(self.sent),
-            math.log1p(self.received),
-            math.log1p(self.meetings),
-            one_to_one,
-            self.log_group_sum / self.count,
-            math.log1p(_days(self.last_at) - _days(self.first_at)),
-            math.log1p(self.replies),
-            1.0 if self.sent and self.received else 0.0,
-            1.0 if self.last_kind in OWNER_KINDS else 0.0,
-            math.log1p(len(self.circle)),
+            *self._lasting(one_to_one),
             math.log1p(seen_silence),
             *self.seen.logs(now),
         )
