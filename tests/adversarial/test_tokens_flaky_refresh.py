@@ -42,6 +42,18 @@ class _Later:
         return time.monotonic() + self.offset
 
 
+def _assert_still_active_and_read_whole(settings: Settings, out: str) -> None:
+    [account] = run_json(settings, "accounts")
+    assert account["status"] == "active", account
+    assert account["last_run"]["status"] == "ok", account["last_run"]
+    run = account["last_run"]
+    # The whole mailbox was read: nothing skipped or failed (some of it is filtered by rule,
+    # e.g. mail From the owner outside the sent folder, so stored is less than seen).
+    assert run["seen"] > 50 and run["failed"] == 0 and run["skipped"] == {}, run
+    assert account["messages"] > 0
+    assert "reconnect" not in out
+
+
 def test_three_503s_from_googles_token_endpoint_are_retried_not_reconnect_needed(
     tmp_path: Path,
 ) -> None:
@@ -64,15 +76,7 @@ def test_three_503s_from_googles_token_endpoint_are_retried_not_reconnect_needed
     assert "ProviderUnavailable" in line and "refresh" in line
     out = proc.stdout
     # And the account is still active and the retried run read the whole mailbox
-    [account] = run_json(settings, "accounts")
-    assert account["status"] == "active", account
-    assert account["last_run"]["status"] == "ok", account["last_run"]
-    run = account["last_run"]
-    # The whole mailbox was read: nothing skipped or failed (some of it is filtered by rule,
-    # e.g. mail From the owner outside the sent folder, so stored is less than seen).
-    assert run["seen"] > 50 and run["failed"] == 0 and run["skipped"] == {}, run
-    assert account["messages"] > 0
-    assert "reconnect" not in out
+    _assert_still_active_and_read_whole(settings, out)
     assert elapsed < BOUND_SECONDS
 
 
@@ -89,13 +93,5 @@ def test_three_503s_from_microsofts_token_endpoint_are_retried_not_reconnect_nee
         out = run_cli(settings, "sync")
         elapsed = time.monotonic() - started
         assert box.pending_faults() == []
-    [account] = run_json(settings, "accounts")
-    assert account["status"] == "active", account
-    assert account["last_run"]["status"] == "ok", account["last_run"]
-    run = account["last_run"]
-    # The whole mailbox was read: nothing skipped or failed (some of it is filtered by rule,
-    # e.g. mail From the owner outside the sent folder, so stored is less than seen).
-    assert run["seen"] > 50 and run["failed"] == 0 and run["skipped"] == {}, run
-    assert account["messages"] > 0
-    assert "reconnect" not in out
+    _assert_still_active_and_read_whole(settings, out)
     assert elapsed < BOUND_SECONDS
