@@ -15,6 +15,7 @@ __all__ = [
     "Attendee",
     "CalendarEvent",
     "MailMessage",
+    "PartlyRead",
     "ResponseStatus",
     "Unreadable",
 ]
@@ -124,3 +125,10 @@ class Unreadable:
 
     source: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartlyRead(Unreadable):
+    """Part of a record could not be read as written, and the rest of it was kept (a series
+    cut at its cap, times read as UTC for a zone nobody knows). Reported beside the records,
+    not counted among the unreadable ones."""

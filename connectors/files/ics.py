@@ -29,6 +29,7 @@ from keepwarm.connectors.types import (
     Address,
     Attendee,
     CalendarEvent,
+    PartlyRead,
     ResponseStatus,
     Unreadable,
 )
@@ -180,11 +181,11 @@ def _calendar_events(
         except Exception:  # a rule or date icalendar could not read: the expansion reports it
             note = None
         if note is not None:
-            yield Unreadable(f"{source}#{_text(event.get('UID'))}", note)
+            yield PartlyRead(f"{source}#{_text(event.get('UID'))}", note)
     unknown = _unknown_zones(calendar, events)
     if unknown:
         names = ", ".join(sorted(unknown))
-        yield Unreadable(source, f"unknown time zone {names}: its times were read as UTC")
+        yield PartlyRead(source, f"unknown time zone {names}: its times were read as UTC")
     owner = _owner(calendar)
     cancelled = _text(calendar.get("METHOD")).upper() == "CANCEL"
     # RFC 5545: a UID names one event; RECURRENCE-ID names an instance of a series. A one-off
@@ -471,7 +472,7 @@ def _salvage(
     if not events:
         yield Unreadable(source, f"not a calendar: {_describe(error)}")
         return
-    yield Unreadable(source, f"broken calendar, read event by event: {_describe(error)}")
+    yield PartlyRead(source, f"broken calendar, read event by event: {_describe(error)}")
     head = "\r\n".join(_CALENDAR_PROPERTY.findall(text))
     zones = [block for block in _TZ_BLOCK.findall(text) if _parses(head, block)]
     good = []

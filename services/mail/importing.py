@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from keepwarm.connectors.errors import ConnectorError
 from keepwarm.connectors.files import read_paths
-from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
+from keepwarm.connectors.types import CalendarEvent, MailMessage, PartlyRead, Unreadable
 from keepwarm.services.core.clock import Clock
 from keepwarm.services.core.errors import InvalidInput
 from keepwarm.services.core.jobs import JobSink, unit_of_work
@@ -54,6 +54,9 @@ class ImportSummary:
     events_updated: int = 0
     unreadable: int = 0
     unreadable_examples: list[str] = field(default_factory=list)
+    # Records kept with a part not read as written (connectors.types.PartlyRead).
+    partly_read: int = 0
+    partly_read_examples: list[str] = field(default_factory=list)
     owner: list[str] = field(default_factory=list)
     owner_changed: bool = False
     filtered: dict[str, int] = field(default_factory=dict)
@@ -92,9 +95,16 @@ class _Batcher:
         elif isinstance(record, CalendarEvent):
             self._events.append(record)
         else:
+            # Kept as dead letters either way: the part not read is on record with its reason.
             self._bad.append(record)
-            if len(self._summary.unreadable_examples) < 5:
-                self._summary.unreadable_examples.append(f"{record.source}: {record.reason}")
+            partly = isinstance(record, PartlyRead)
+            if partly:
+                self._summary.partly_read += 1
+            examples = (
+                self._summary.partly_read_examples if partly else self._summary.unreadable_examples
+            )
+            if len(examples) < 5:
+                examples.append(f"{record.source}: {record.reason}")
         if len(self._messages) + len(self._events) + len(self._bad) >= BATCH:
             self.flush()
 
@@ -111,7 +121,7 @@ class _Batcher:
             s.events_seen += e.seen
             s.events_imported += e.imported
             s.events_updated += e.updated
-            s.unreadable += len(self._bad)
+            s.unreadable += sum(1 for b in self._bad if not isinstance(b, PartlyRead))
             run = session.get(ImportRun, self._run_id)
             assert run is not None
             run.messages_seen, run.messages_imported = s.messages_seen, s.messages_imported

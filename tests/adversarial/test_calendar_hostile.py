@@ -9,6 +9,7 @@ while its events are kept. Each test measures time and memory (tracemalloc), nev
 
 from __future__ import annotations
 
+import re
 import time
 import tracemalloc
 from collections import Counter
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from keepwarm.connectors.files.ics import SERIES_OCCURRENCES, read_ics, read_ics_bytes
 from keepwarm.connectors.files.progress import no_progress
-from keepwarm.connectors.types import CalendarEvent, Unreadable
+from keepwarm.connectors.types import CalendarEvent, PartlyRead, Unreadable
 from keepwarm.services.core.config import Settings
 from tests.support.cli import run_cli, run_json
 from tests.support.hostile_calendars import (
@@ -96,10 +97,16 @@ def test_bad_time_zones_say_one_line_and_keep_every_event(
     said = [r.reason for r in found if isinstance(r, Unreadable)]
     zone_lines = [line for line in said if "time zone" in line]
     assert len(zone_lines) == 1, said
+    # The events were kept: a caveat on them, not an unreadable record
+    assert all(isinstance(r, PartlyRead) for r in found if isinstance(r, Unreadable))
     assert "Mars/Olympus" in zone_lines[0] and "Not/AZone" in zone_lines[0]
     # Through the command: exit 0, every event imported, the line shown once
     out = run_cli(embedded_settings, "import", str(path), "--me", "ann@example.com")
     assert out.count("unknown time zone") == 1
+    assert re.search(r"^unreadable\s+0$", out, re.M), out
+    # The zone line and the file's own caveat (a VTIMEZONE that does not parse)
+    assert re.search(r"^read in part \(kept\)\s+2$", out, re.M), out
+    assert "  read in part: zones.ics: unknown time zone" in out.replace(str(tmp_path) + "/", "")
     assert run_json(embedded_settings, "contact", "bob@example.org")["meetings"] == 4
 
 

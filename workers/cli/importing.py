@@ -76,6 +76,14 @@ def run_import(
         return summarize_run(session, summary)
 
 
+# C0 and C1 control characters (and DEL) in a quoted file name or line would reach the terminal.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def _escaped(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
 def print_summary(summary: ImportSummary) -> None:
     """The figures a person wants after an import."""
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -90,15 +98,21 @@ def print_summary(summary: ImportSummary) -> None:
         if summary.events_updated:
             table.add_row("  changed", f"{summary.events_updated:,}")
     table.add_row("unreadable", f"{summary.unreadable:,}")
+    if summary.partly_read:
+        table.add_row("read in part (kept)", f"{summary.partly_read:,}")
     if summary.filtered:
         table.add_row("filtered (not a relationship)", f"{sum(summary.filtered.values()):,}")
         for reason, n in summary.filtered.items():
             table.add_row(f"  {reason.replace('_', ' ')}", f"{n:,}")
     console.print(table)
-    for example in summary.unreadable_examples:
-        line = " ".join(example.split())
-        line = line if len(line) <= 160 else line[:157] + "..."
-        console.print(f"  unreadable: {line}", markup=False, highlight=False, soft_wrap=True)
+    for label, examples in (
+        ("unreadable", summary.unreadable_examples),
+        ("read in part", summary.partly_read_examples),
+    ):
+        for example in examples:
+            line = _escaped(" ".join(example.split()))
+            line = line if len(line) <= 160 else line[:157] + "..."
+            console.print(f"  {label}: {line}", markup=False, highlight=False, soft_wrap=True)
     if summary.owner:
         console.print(
             f"you are: {', '.join(summary.owner)}", markup=False, highlight=False, soft_wrap=True
