@@ -20,7 +20,12 @@ same contacts, same rows, the same model. Otherwise the read recomputes from the
 
 The model's fit depends on the moment only through the day of its newest training cut-off
 (learning.examples.training_cutoffs) and the answers given by then: it is fitted again when a
-new day or a new answer comes, once, by whichever read or worker comes first.
+new day or a new answer comes, once, by the worker's periodic job (`refit_models`, every
+scheduler tick) or by a current read that comes before it.
+
+A read fetches one row of candidates (every relationship's id, last interaction, usual gap
+and ranker figures, packed as arrays in QueueState) and works out who is due and their
+scores at once in numpy, then reads whole rows only for the people shown.
 
 What no newest interaction shows (two people merged, one split, an account purged) calls
 `forget`, so the next read builds afresh.
@@ -77,7 +82,17 @@ from keepwarm.services.reconnect.stats import ContactStats, compute_stats
 
 _NO_ANSWERS = ContactState()
 
-__all__ = ["REFRESH_ACTOR", "forget", "refresh", "refresh_user", "round6", "stored_queue"]
+__all__ = [
+    "REFIT_ACTOR",
+    "REFRESH_ACTOR",
+    "forget",
+    "refit_model",
+    "refit_models",
+    "refresh",
+    "refresh_user",
+    "round6",
+    "stored_queue",
+]
 
 # The ranker reads appearances of the last 90 days (features.Snapshot.seen_90_days).
 _SEEN_WINDOW_DAYS = 90.0
@@ -523,3 +538,46 @@ def refresh_user(
         if session.get(User, user_id) is None:
             return
         refresh(session, user_id, queue_rules_for(session, user_id, defaults), now)
+
+
+REFIT_ACTOR = "queue.refit_models"
+
+
+def refit_model(session: Session, user_id: int, rules: QueueRules, now: datetime) -> bool:
+    """Fit the user's model as of `now` when the kept one is not the one a read at `now`
+    wants (a new day's training cut-off, an answer since); True when it was fitted.
+
+    Only where the statistics still hold at `now`: otherwise the derivation's refresh (or the
+    next current read) builds both. Serialised per user by the user's row lock, as refresh."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    state = session.get(QueueState, user_id)
+    if state is None or not _holds(state, _newest_interaction(session, user_id), now):
+        return False
+    key = _model_key(session, user_id, state, rules, now)
+    if state.model_key == key and state.model is not None:
+        return False
+    histories = load_histories(session, user_id, now)
+    signals = load_signals(session, user_id, now)
+    state.model = _dump(fit_owner_model(histories, now, learning_rules(rules), signals))
+    state.model_key = key
+    session.flush()
+    return True
+
+
+def refit_models(
+    session_factory: sessionmaker[Session], defaults: QueueRules, now: datetime
+) -> list[int]:
+    """The worker's periodic job: every user's model brought up to `now` (refit_model), each
+    in a transaction of its own, so the first read of a day or after an answer only reads.
+    Returns the users whose model was fitted."""
+    with session_factory() as session:
+        users = session.scalars(select(QueueState.user_id).order_by(QueueState.user_id)).all()
+    fitted: list[int] = []
+    for user_id in users:
+        with session_factory() as session, session.begin():
+            if session.get(User, user_id) is None:
+                continue
+            rules = queue_rules_for(session, user_id, defaults)
+            if refit_model(session, user_id, rules, now):
+                fitted.append(user_id)
+    return fitted

@@ -8,6 +8,7 @@ after, and for the dormant ties; and never where they no longer describe the dat
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -260,5 +261,93 @@ def test_a_state_built_before_the_candidates_were_kept_is_built_again(
             session.expire_all()
             state = session.get(QueueState, user_id)
             assert state is not None and state.candidate_ids is not None
+    finally:
+        runtime.close()
+
+
+def _turned(model: str) -> str:
+    """The same model with every weight reversed: a read using it orders otherwise."""
+    fields = json.loads(model)
+    fields["coef"] = [-c for c in fields["coef"]]
+    return json.dumps(fields)
+
+
+def test_the_worker_refits_a_stale_model_so_the_next_read_fits_nothing(
+    any_settings: Settings,
+) -> None:
+    run_cli(any_settings, "import", str(ENRON))
+    runtime = build_runtime(any_settings)
+    factory, rules = runtime.session_factory, runtime.queue_rules
+    try:
+        with factory() as session:
+            user_id = session.scalars(select(User.id)).one()
+            store.refresh(session, user_id, rules, BUILT)
+            session.commit()
+            top = views.suggestions(session, user_id, BUILT, rules, 1)[0].stats.history.person_id
+        # Given a model that is current: the job fits nothing
+        assert store.refit_models(factory, rules, BUILT + timedelta(hours=1)) == []
+
+        # When an answer comes, the job refits once (a second run finds nothing to do)
+        with factory() as session:
+            at = BUILT + timedelta(hours=2)
+            record_person_action(session, user_id, top, Action.SNOOZE, at, at + timedelta(days=9))
+            session.commit()
+        later = BUILT + timedelta(hours=3)
+        assert store.refit_models(factory, rules, later) == [user_id]
+        assert store.refit_models(factory, rules, later) == []
+        # Then the read trusts the kept model (turned, it shows in the order) and fits none
+        with factory() as session:
+            state = session.get(QueueState, user_id)
+            assert state is not None and state.model is not None
+            kept = state.model
+            state.model = _turned(kept)
+            session.commit()
+            states = states_at(session, user_id, later, LifecycleRules())
+            fresh = _shown(views.suggestions_from_history(session, user_id, later, rules, states))
+            read = store.stored_queue(session, user_id, later, rules, states, current=True)
+            assert read is not None and _shown(read) != fresh
+            state.model = kept
+            session.commit()
+            read = store.stored_queue(session, user_id, later, rules, states, current=True)
+            assert read is not None and _shown(read) == fresh
+
+        # And a new day (a new training cut-off) is refitted by the job, not by the read
+        next_day = later + timedelta(days=1)
+        assert store.refit_models(factory, rules, next_day) == [user_id]
+        with factory() as session:
+            state = session.get(QueueState, user_id)
+            assert state is not None and state.model is not None
+            state.model = _turned(state.model)
+            session.commit()
+            states = states_at(session, user_id, next_day, LifecycleRules())
+            fresh = _shown(
+                views.suggestions_from_history(session, user_id, next_day, rules, states)
+            )
+            read = store.stored_queue(session, user_id, next_day, rules, states, current=True)
+            assert read is not None and _shown(read) != fresh
+    finally:
+        runtime.close()
+
+
+def test_where_the_statistics_no_longer_hold_the_job_leaves_them_to_the_refresh(
+    any_settings: Settings,
+) -> None:
+    run_cli(any_settings, "import", str(ENRON))
+    runtime = build_runtime(any_settings)
+    factory, rules = runtime.session_factory, runtime.queue_rules
+    try:
+        with factory() as session:
+            user_id = session.scalars(select(User.id)).one()
+            store.refresh(session, user_id, rules, BUILT)
+            session.commit()
+            state = session.get(QueueState, user_id)
+            assert state is not None and state.valid_until is not None
+            key = state.model_key
+            until = state.valid_until
+        # Before they were built and once a later interaction has come to pass: nothing fitted
+        assert store.refit_models(factory, rules, BUILT - timedelta(days=1)) == []
+        assert store.refit_models(factory, rules, until) == []
+        with factory() as session:
+            assert session.get(QueueState, user_id).model_key == key  # type: ignore[union-attr]
     finally:
         runtime.close()
