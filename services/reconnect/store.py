@@ -549,19 +549,29 @@ def refit_model(session: Session, user_id: int, rules: QueueRules, now: datetime
 
     Only where the statistics still hold at `now`: otherwise the derivation's refresh (or the
     next current read) builds both. Serialised per user by the user's row lock, as refresh."""
+    if not _stale(session, user_id, rules, now):
+        return False
+    # Stale: the lock, then a second look (a refresh or another job may have come first).
     session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    session.expire_all()
+    if not _stale(session, user_id, rules, now):
+        return False
     state = session.get(QueueState, user_id)
-    if state is None or not _holds(state, _newest_interaction(session, user_id), now):
-        return False
+    assert state is not None
     key = _model_key(session, user_id, state, rules, now)
-    if state.model_key == key and state.model is not None:
-        return False
     histories = load_histories(session, user_id, now)
     signals = load_signals(session, user_id, now)
     state.model = _dump(fit_owner_model(histories, now, learning_rules(rules), signals))
     state.model_key = key
     session.flush()
     return True
+
+
+def _stale(session: Session, user_id: int, rules: QueueRules, now: datetime) -> bool:
+    state = session.get(QueueState, user_id)
+    if state is None or not _holds(state, _newest_interaction(session, user_id), now):
+        return False
+    return state.model is None or state.model_key != _model_key(session, user_id, state, rules, now)
 
 
 def refit_models(
