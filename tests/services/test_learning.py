@@ -264,6 +264,25 @@ def test_the_fit_is_deterministic() -> None:
     assert one == two
 
 
+def test_the_fit_does_not_depend_on_the_order_of_its_examples() -> None:
+    # Two databases holding the same mail number people differently, so the examples come
+    # in another order: the model (and the `--as-of` queue) must be the same, to the bit
+    prior = LinearModel(("a", "b"), (0.0, 0.0), (1.0, 1.0), (1.0, 0.0), 0.0, 1000.0)
+    x, y = _rows(300, seed=3)
+    weights = np.linspace(0.5, 1.5, 300)
+    shuffled = np.random.default_rng(4).permutation(300)
+    one = fit_model(("a", "b"), x, y, weights.tolist(), prior, FitRules())
+    two = fit_model(
+        ("a", "b"),
+        x[shuffled],
+        [y[i] for i in shuffled],
+        weights[shuffled].tolist(),
+        prior,
+        FitRules(),
+    )
+    assert one == two
+
+
 def test_a_model_round_trips_through_json_and_reorders_onto_other_features() -> None:
     model = LinearModel(("a", "b"), (0.5, 1.0), (2.0, 3.0), (0.25, -1.0), -0.5, 12.0)
     assert LinearModel.from_json(json.loads(json.dumps(model.to_json()))) == model

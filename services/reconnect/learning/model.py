@@ -135,6 +135,12 @@ def fit_model(
     if len(y) == 0:
         return prior
     x = np.asarray(rows, dtype=np.float64)
+    # One order for the same examples, whatever order they came in: lbfgs stops within its
+    # tolerance at a point that depends on the order of its sums, and the order follows
+    # person ids, which differ between two databases holding the same mail (`--as-of` must
+    # give the same queue with or without later mail imported beside it).
+    canonical = np.lexsort((w, y, *x.T[::-1]))
+    x, y, w = x[canonical], y[canonical], w[canonical]
     if prior is not None:
         p = np.clip(prior.probabilities(x), 1e-6, 1 - 1e-6)
         share = rules.prior_weight / len(y)
