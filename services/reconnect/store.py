@@ -14,7 +14,7 @@ A read uses them while they describe the data exactly: the user's newest interac
 one they were built with (new mail, an import, "talked elsewhere" all add one), the moment
 read is not before they were built, and no interaction or appearance dated between the two
 (a meeting that was still ahead) has since come to pass. The queue is then the one the
-interactions would give at that moment, bit for bit (tests/services/test_queue_store.py):
+interactions would give at that moment, bit for bit (tests/workers/test_queue_store.py):
 same contacts, same rows, the same model. Otherwise the read recomputes from the history
 (`--as-of` a past date always does) and, for the current queue, stores what it built.
 
