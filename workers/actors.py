@@ -32,6 +32,7 @@ from keepwarm.services.runtime import Runtime
 __all__ = [
     "NOTIFY_SEND",
     "NOTIFY_TICK",
+    "REFIT_MODELS",
     "SYNC_ACCOUNT",
     "SYNC_ALL",
     "Queue",
@@ -42,6 +43,7 @@ SYNC_ACCOUNT = SYNC_ACTOR
 SYNC_ALL = "sync.all"
 NOTIFY_TICK = "notify.tick"
 NOTIFY_SEND = "notify.send"
+REFIT_MODELS = store.REFIT_ACTOR
 log = logging.getLogger(__name__)
 
 
@@ -85,6 +87,13 @@ def _refresh_queue_stats(runtime: Runtime, sink: JobSink) -> Callable[..., None]
         store.refresh_user(runtime.session_factory, user_id, runtime.queue_rules, runtime.clock())
 
     return refresh_stats
+
+
+def _refit_queue_models(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
+    def refit_models() -> None:
+        store.refit_models(runtime.session_factory, runtime.queue_rules, runtime.clock())
+
+    return refit_models
 
 
 def _sync_account(runtime: Runtime, sink: JobSink) -> Callable[..., None]:
@@ -165,6 +174,12 @@ _SPECS = (
         Queue.DERIVE,
         {"max_retries": 5, "min_backoff": 1_000, "max_backoff": 60_000, "time_limit": 3_600_000},
         _refresh_queue_stats,
+    ),
+    _Spec(
+        store.REFIT_ACTOR,
+        Queue.DERIVE,
+        {"max_retries": 3, "min_backoff": 1_000, "max_backoff": 60_000, "time_limit": 3_600_000},
+        _refit_queue_models,
     ),
     _Spec(
         SYNC_ACCOUNT,

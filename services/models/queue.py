@@ -27,6 +27,22 @@ class QueueState(Base):
     # The owner's model (learning.model.LinearModel as JSON) and what it was fitted from.
     model_key: Mapped[str | None] = mapped_column(Text)
     model: Mapped[str | None] = mapped_column(Text)
+    # Every relationship (the queue's candidates), ascending by person id, as packed arrays:
+    # int64 ids, int64 last interaction in microseconds since 1970, float64 usual gap (NaN:
+    # none), float64 rows of learning.features.figures. A read of the current queue fetches
+    # these, one row, instead of a row per due person. Deferred: only that read wants them.
+    candidate_ids: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_group="candidates"
+    )
+    candidate_last_us: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_group="candidates"
+    )
+    candidate_gaps: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_group="candidates"
+    )
+    candidate_figures: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_group="candidates"
+    )
 
 
 class ContactStatsRow(Base):

@@ -14,13 +14,18 @@ A read uses them while they describe the data exactly: the user's newest interac
 one they were built with (new mail, an import, "talked elsewhere" all add one), the moment
 read is not before they were built, and no interaction or appearance dated between the two
 (a meeting that was still ahead) has since come to pass. The queue is then the one the
-interactions would give at that moment, bit for bit (tests/services/test_queue_store.py):
+interactions would give at that moment, bit for bit (tests/workers/test_queue_store.py):
 same contacts, same rows, the same model. Otherwise the read recomputes from the history
 (`--as-of` a past date always does) and, for the current queue, stores what it built.
 
 The model's fit depends on the moment only through the day of its newest training cut-off
 (learning.examples.training_cutoffs) and the answers given by then: it is fitted again when a
-new day or a new answer comes, once, by whichever read or worker comes first.
+new day or a new answer comes, once, by the worker's periodic job (`refit_models`, every
+scheduler tick) or by a current read that comes before it.
+
+A read fetches one row of candidates (every relationship's id, last interaction, usual gap
+and ranker figures, packed as arrays in QueueState) and works out who is due and their
+scores at once in numpy, then reads whole rows only for the people shown.
 
 What no newest interaction shows (two people merged, one split, an account purged) calls
 `forget`, so the next read builds afresh.
@@ -29,13 +34,15 @@ What no newest interaction shows (two people merged, one split, an account purge
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, or_, select
+from numpy.typing import NDArray
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from keepwarm.services.accounts.preferences import queue_rules_for
@@ -75,11 +82,22 @@ from keepwarm.services.reconnect.stats import ContactStats, compute_stats
 
 _NO_ANSWERS = ContactState()
 
-__all__ = ["REFRESH_ACTOR", "forget", "refresh", "refresh_user", "stored_queue"]
+__all__ = [
+    "REFIT_ACTOR",
+    "REFRESH_ACTOR",
+    "forget",
+    "refit_model",
+    "refit_models",
+    "refresh",
+    "refresh_user",
+    "round6",
+    "stored_queue",
+]
 
 # The ranker reads appearances of the last 90 days (features.Snapshot.seen_90_days).
 _SEEN_WINDOW_DAYS = 90.0
 _F8 = "<f8"
+_I8 = "<i8"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -189,6 +207,8 @@ def refresh(session: Session, user_id: int, rules: QueueRules, now: datetime) ->
     state.built_at = now
     state.newest_interaction = newest
     state.valid_until = _next_change(session, user_id, now)
+    for column, packed in _pack(rows).items():
+        setattr(state, column, packed)
     model = fit_owner_model(histories, now, learning_rules(rules), signals)
     state.model_key = _model_key(session, user_id, state, rules, now)
     state.model = _dump(model)
@@ -246,6 +266,22 @@ def _rows(
             }
         )
     return out
+
+
+def _pack(rows: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
+    """The relationships among `rows` (the queue's candidates), ascending by person id, as
+    the four arrays QueueState keeps."""
+    chosen = sorted(
+        (r for r in rows if r["emails_sent"] > 0 or r["meetings"] > 0 or r["talked_elsewhere"] > 0),
+        key=lambda r: int(r["person_id"]),
+    )
+    gaps = [math.nan if r["typical_gap_days"] is None else r["typical_gap_days"] for r in chosen]
+    return {
+        "candidate_ids": np.asarray([r["person_id"] for r in chosen], dtype=_I8).tobytes(),
+        "candidate_last_us": np.asarray([r["last_at_us"] for r in chosen], dtype=_I8).tobytes(),
+        "candidate_gaps": np.asarray(gaps, dtype=_F8).tobytes(),
+        "candidate_figures": b"".join(r["figures"] for r in chosen),
+    }
 
 
 _FULL = (
@@ -330,50 +366,46 @@ def stored_queue(
     commit, so the next read only reads."""
     newest = _newest_interaction(session, user_id)
     found = session.get(QueueState, user_id)
-    if found is None or not _holds(found, newest, as_of):
+    if (
+        found is None
+        or not _holds(found, newest, as_of)
+        # Built before the candidates were kept (migration 0009): the queue needs them.
+        or (not dormant and (packed := _candidates(session, user_id)) is None)
+    ):
         if not current:
             return None
         refresh(session, user_id, rules, as_of)
         found = session.get(QueueState, user_id)
         assert found is not None
+        packed = None if dormant else _candidates(session, user_id)
     state: QueueState = found
     if dormant:
         ties = dormant_ties(
             [_stats(r) for r in _full(session, user_id, None).values()], as_of, rules, states
         )
         return ties[:limit] if limit is not None else ties
-    # Who is due, from a few columns of each relationship silent past the floor, all at once
-    # (engine.due_level, vectorised; a day's margin keeps the SQL filter from ever being the
-    # stricter). Silences in days as datetime arithmetic gives them: whole microseconds,
-    # divided by 10**6 and by 86,400, each division rounded once.
-    r = ContactStatsRow
-    floor = timedelta(days=rules.floor_months * DAYS_PER_MONTH - 1)
-    # (On the connection: plain rows, none of the ORM's work per row.)
-    found_rows = (
-        session.connection()
-        .execute(
-            select(r.person_id, r.last_at_us, r.typical_gap_days, r.addresses, r.figures)
-            .where(
-                r.user_id == user_id,
-                r.last_at < as_of - floor,
-                or_(r.emails_sent > 0, r.meetings > 0, r.talked_elsewhere > 0),
-            )
-            .order_by(r.person_id)
-        )
-        .all()
-    )
-    if not found_rows:
+    # Who is due, from the packed candidates (one row, refresh's), all at once
+    # (engine.due_level, vectorised). Silences in days as datetime arithmetic gives them:
+    # whole microseconds, divided by 10**6 and by 86,400, each division rounded once.
+    assert packed is not None
+    ids_all = np.frombuffer(packed[0], dtype=_I8)
+    if len(ids_all) == 0:
         return []
-    ids_all = np.asarray([row[0] for row in found_rows], dtype=np.int64)
-    last_us = np.asarray([row[1] for row in found_rows], dtype=np.int64)
-    gap = np.asarray([np.nan if row[2] is None else row[2] for row in found_rows], dtype=np.float64)
+    last_us = np.frombuffer(packed[1], dtype=_I8)
+    gap = np.frombuffer(packed[2], dtype=_F8)
+    all_figures = np.frombuffer(packed[3], dtype=_F8).reshape(len(ids_all), FIGURES_WIDTH)
     days = ((_micros(as_of) - last_us) / 1e6) / 86400
     threshold = np.maximum(rules.floor_months * DAYS_PER_MONTH, np.nan_to_num(gap, nan=0.0))
     is_due = days > threshold
     overdue = days > threshold * rules.overdue_factor
     levels: dict[int, tuple[float, float, str]] = {}
     # The few people the user answered about: one by one, as the engine does.
-    answered = [i for i, pid in enumerate(ids_all.tolist()) if pid in states]
+    where = np.searchsorted(ids_all, np.asarray(sorted(states), dtype=np.int64))
+    answered = [
+        int(i)
+        for i, pid in zip(where.tolist(), sorted(states), strict=True)
+        if i < len(ids_all) and int(ids_all[i]) == pid
+    ]
     for i in answered:
         last_at = _EPOCH + timedelta(microseconds=int(last_us[i]))
         g = None if np.isnan(gap[i]) else float(gap[i])
@@ -397,24 +429,22 @@ def stored_queue(
             state.model_key = key
             state.model = _dump(model)
             session.flush()
-    matrix = np.frombuffer(b"".join(found_rows[i][4] for i in picked.tolist()), dtype=_F8)
-    scores = score_figures(model, due_ids, matrix.reshape(len(due_ids), FIGURES_WIDTH), as_of)
-    rounded = [round(p, 6) for p in scores.probabilities.tolist()]
+    scores = score_figures(model, due_ids, all_figures[picked], as_of)
+    rounded = round6(scores.probabilities)
     # The queue's order (engine.ranked_suggestions): score, then the longer silent, then the
     # addresses (no two people share one), which only ties on both come to.
-    by_key = np.lexsort((last_us[picked], -np.asarray(rounded)))
+    score_array = np.asarray(rounded)
+    due_last = last_us[picked]
+    by_key = np.lexsort((due_last, -score_array))
     order = by_key.tolist()
-    tied = np.flatnonzero(
-        (np.diff(np.asarray(rounded)[by_key]) == 0) & (np.diff(last_us[picked][by_key]) == 0)
-    )
+    tied = np.flatnonzero((np.diff(score_array[by_key]) == 0) & (np.diff(due_last[by_key]) == 0))
     if len(tied):
+        # Only people tied with a neighbour on both are ever compared by their addresses.
+        among = sorted({int(by_key[t]) for t in tied} | {int(by_key[t + 1]) for t in tied})
+        addresses = _addresses(session, user_id, [due_ids[j] for j in among])
         order = sorted(
             order,
-            key=lambda j: (
-                -rounded[j],
-                int(last_us[picked[j]]),
-                found_rows[int(picked[j])][3].split("\n"),
-            ),
+            key=lambda j: (-rounded[j], int(due_last[j]), addresses.get(due_ids[j], [])),
         )
     chosen = order[:limit] if limit is not None else order
     rows = _full(session, user_id, [due_ids[j] for j in chosen])
@@ -434,6 +464,68 @@ def stored_queue(
     return out
 
 
+_PACKED = (
+    QueueState.candidate_ids,
+    QueueState.candidate_last_us,
+    QueueState.candidate_gaps,
+    QueueState.candidate_figures,
+)
+
+
+def _candidates(session: Session, user_id: int) -> tuple[bytes, bytes, bytes, bytes] | None:
+    """The user's packed candidates (QueueState), None when not kept."""
+    connection = session.connection()
+    row: Any
+    if connection.dialect.driver == "psycopg":
+        # psycopg receives bytea as hex text unless asked for binary: for 10,000 contacts
+        # (2.4 MB of figures) about 20 ms as text, 4 ms as binary. Same connection, same
+        # transaction: only the wire format differs.
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor(binary=True) as cursor:
+            cursor.execute(
+                "SELECT candidate_ids, candidate_last_us, candidate_gaps, candidate_figures"
+                " FROM queue_states WHERE user_id = %s",
+                (user_id,),
+            )
+            row = cursor.fetchone()
+    else:
+        row = connection.execute(
+            select(*_PACKED).where(QueueState.user_id == user_id)
+        ).one_or_none()
+    if row is None or any(value is None for value in row):
+        return None
+    return (bytes(row[0]), bytes(row[1]), bytes(row[2]), bytes(row[3]))
+
+
+def _addresses(session: Session, user_id: int, ids: Sequence[int]) -> dict[int, list[str]]:
+    r = ContactStatsRow
+    query = select(r.person_id, r.addresses).where(r.user_id == user_id)
+    out: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for pid, addresses in session.connection().execute(query.where(r.person_id.in_(chunk))):
+            out[pid] = addresses.split("\n")
+    return out
+
+
+def round6(values: NDArray[np.float64]) -> list[float]:
+    """`round(v, 6)` of each value, exactly as Python rounds (the queue's order ties on it),
+    at numpy's speed.
+
+    Python rounds the exact decimal value of the double and returns the double nearest the
+    result; rint(v * 10**6) / 10**6 gives the same double unless v * 10**6 lies within the
+    product's rounding error (under 2**-32 for |v| <= 1) of a half: those few, and anything
+    outside [-1, 1], are rounded by Python."""
+    scaled = values * 1e6
+    out: list[float] = (np.rint(scaled) / 1e6).tolist()
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    # (NaN compares False: `~(abs <= 1)` sends it to Python too.)
+    for i in np.flatnonzero(near_half | ~(np.abs(values) <= 1.0)).tolist():
+        out[i] = round(float(values[i]), 6)
+    return out
+
+
 REFRESH_ACTOR = "queue.refresh_stats"
 
 
@@ -446,3 +538,56 @@ def refresh_user(
         if session.get(User, user_id) is None:
             return
         refresh(session, user_id, queue_rules_for(session, user_id, defaults), now)
+
+
+REFIT_ACTOR = "queue.refit_models"
+
+
+def refit_model(session: Session, user_id: int, rules: QueueRules, now: datetime) -> bool:
+    """Fit the user's model as of `now` when the kept one is not the one a read at `now`
+    wants (a new day's training cut-off, an answer since); True when it was fitted.
+
+    Only where the statistics still hold at `now`: otherwise the derivation's refresh (or the
+    next current read) builds both. Serialised per user by the user's row lock, as refresh."""
+    if not _stale(session, user_id, rules, now):
+        return False
+    # Stale: the lock, then a second look (a refresh or another job may have come first).
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    session.expire_all()
+    if not _stale(session, user_id, rules, now):
+        return False
+    state = session.get(QueueState, user_id)
+    assert state is not None
+    key = _model_key(session, user_id, state, rules, now)
+    histories = load_histories(session, user_id, now)
+    signals = load_signals(session, user_id, now)
+    state.model = _dump(fit_owner_model(histories, now, learning_rules(rules), signals))
+    state.model_key = key
+    session.flush()
+    return True
+
+
+def _stale(session: Session, user_id: int, rules: QueueRules, now: datetime) -> bool:
+    state = session.get(QueueState, user_id)
+    if state is None or not _holds(state, _newest_interaction(session, user_id), now):
+        return False
+    return state.model is None or state.model_key != _model_key(session, user_id, state, rules, now)
+
+
+def refit_models(
+    session_factory: sessionmaker[Session], defaults: QueueRules, now: datetime
+) -> list[int]:
+    """The worker's periodic job: every user's model brought up to `now` (refit_model), each
+    in a transaction of its own, so the first read of a day or after an answer only reads.
+    Returns the users whose model was fitted."""
+    with session_factory() as session:
+        users = session.scalars(select(QueueState.user_id).order_by(QueueState.user_id)).all()
+    fitted: list[int] = []
+    for user_id in users:
+        with session_factory() as session, session.begin():
+            if session.get(User, user_id) is None:
+                continue
+            rules = queue_rules_for(session, user_id, defaults)
+            if refit_model(session, user_id, rules, now):
+                fitted.append(user_id)
+    return fitted

@@ -28,7 +28,7 @@ from keepwarm.services.reconnect.learning.explain import reasons
 from keepwarm.services.reconnect.learning.features import FEATURES, Tracker, snapshot_at, timelines
 from keepwarm.services.reconnect.learning.model import FitRules, LinearModel, fit_model
 from keepwarm.services.reconnect.learning.prior import load_prior
-from keepwarm.services.reconnect.learning.ranker import LearningRules
+from keepwarm.services.reconnect.learning.ranker import LearningRules, Ranked
 
 # Ends of days, as `--as-of` gives: the training cut-offs fall on them (examples.day_end).
 T0 = datetime(2001, 1, 1, 23, 59, 59, 999999, tzinfo=UTC)
@@ -384,3 +384,26 @@ def test_answers_enter_the_owners_fit_only_when_learning_from_them(tmp_path: Pat
     assert off.coef[off.features.index("one_to_one")] == pytest.approx(0.0, abs=1e-6)
     due = rank_due(histories, [1, 2], at(130), LearningRules(prior_path=prior), signals)
     assert due[1].probability > due[2].probability
+
+
+def test_a_pages_rows_worked_out_at_once_tell_each_person_as_their_own_would() -> None:
+    # Given people scored at once, each with the row over every feature worked out with the
+    # others (what the queue hands its why-lines)
+    histories = [history(i, [0, 4 * i, 9 * i + 1, 15 * i]) for i in range(1, 12)]
+    moment = at(400)
+    ranked = rank_due(histories, [h.person_id for h in histories], moment, LearningRules())
+    for person in ranked.values():
+        # When the same person's row is worked out alone, as it was before
+        alone = Ranked(
+            person.person_id,
+            person.probability,
+            person._model,
+            person._row,
+            person._reference,
+            person._aggregate,
+            moment,
+        )
+        # Then the snapshot and the reasons told are the same
+        assert person.snapshot.values == pytest.approx(alone.snapshot.values, rel=1e-12)
+        assert [r.text for r in person.reasons] == [r.text for r in alone.reasons]
+        assert person.snapshot.silence_days == alone.snapshot.silence_days

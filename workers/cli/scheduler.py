@@ -1,4 +1,5 @@
-"""`keepwarm scheduler`: the periodic trigger for syncs, digests and meeting prompts."""
+"""`keepwarm scheduler`: the periodic trigger for syncs, digests, meeting prompts and the
+queue's model refits."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 
 from keepwarm.services.core.jobs import Job, JobSink
 from keepwarm.services.runtime import Runtime
-from keepwarm.workers.actors import NOTIFY_TICK, SYNC_ALL
+from keepwarm.workers.actors import NOTIFY_TICK, REFIT_MODELS, SYNC_ALL
 from keepwarm.workers.broker import background, enqueue_only
 from keepwarm.workers.cli.app import console, load_settings, open_runtime
 
@@ -38,7 +39,8 @@ def scheduler_command(
     """Sync every account and send the digests and meeting prompts that are due, on schedule.
 
     Every KEEPWARM_SYNC_INTERVAL_MINUTES it syncs every account; every KEEPWARM_TICK_MINUTES it
-    sends the digests and meeting prompts that are due.
+    sends the digests and meeting prompts that are due, and refits the queue models a new
+    day or an answer made stale.
     Run any number of schedulers: each digest and prompt is still sent once. With REDIS_URL
     the work goes to `keepwarm worker`s; embedded, this process does it too.
     """
@@ -49,6 +51,7 @@ def scheduler_command(
         if once:
             sink.send(Job(SYNC_ALL, {}))
             sink.send(Job(NOTIFY_TICK, {}))
+            sink.send(Job(REFIT_MODELS, {}))
             console.print("keepwarm scheduler: one round enqueued")
             return
         scheduler = BlockingScheduler(timezone="UTC")
@@ -56,6 +59,9 @@ def scheduler_command(
         for name, minutes in (
             (SYNC_ALL, float(settings.sync_interval_minutes)),
             (NOTIFY_TICK, settings.tick_minutes),
+            # A model goes stale at each UTC midnight and with each answer: refitted here
+            # within a tick, so the queue's next read need not fit it.
+            (REFIT_MODELS, settings.tick_minutes),
         ):
             scheduler.add_job(
                 sink.send,

@@ -69,6 +69,7 @@ class Ranked:
     __slots__ = (
         "_aggregate",
         "_at",
+        "_given_row",
         "_model",
         "_reasons",
         "_reference",
@@ -86,6 +87,7 @@ class Ranked:
         reference: Sequence[float] | Matrix,
         aggregate: Aggregate,
         at: datetime,
+        full_row: Sequence[float] | Matrix | None = None,
     ) -> None:
         self.person_id = person_id
         self.probability = probability
@@ -94,6 +96,9 @@ class Ranked:
         self._reference = reference
         self._aggregate = aggregate
         self._at = at
+        # The row over every feature at `at` (the snapshot's values), when already worked out
+        # with the others scored at once: one person's alone costs as much as a whole page's.
+        self._given_row = full_row
         self._reasons: tuple[Reason, ...] | None = None
 
     @property
@@ -102,6 +107,9 @@ class Ranked:
 
     @property
     def _full_row(self) -> Sequence[float]:
+        if self._given_row is not None:
+            given: list[float] = list(self._given_row)
+            return given
         row: list[float] = feature_rows([self._aggregate], self._at)[0].tolist()
         return row
 
@@ -186,6 +194,7 @@ class Scores:
     rows: Matrix  # over model.features, one per id
     reference: Matrix
     probabilities: Matrix
+    full_rows: Matrix  # over every feature (features.FEATURES), one per id
 
     def ranked(self, index: int, aggregate: Aggregate) -> Ranked:
         """The person at `index` (in `ids`), their aggregate given for the why-line."""
@@ -197,6 +206,7 @@ class Scores:
             self.reference,
             aggregate,
             self.at,
+            self.full_rows[index],
         )
 
 
@@ -207,10 +217,11 @@ def score_figures(
     the same numbers whether the rows come from the history or from the store."""
     if list(ids) != sorted(ids):
         raise ValueError("ids must ascend: the queue's average is summed in that order")
-    rows = rows_from_figures(matrix, as_of)[:, _columns(model)]
+    full = rows_from_figures(matrix, as_of)
+    rows = full[:, _columns(model)]
     # Reasons are told against the average person in today's queue.
     reference = rows.mean(axis=0) if len(ids) else np.zeros(len(model.features))
-    return Scores(model, as_of, tuple(ids), rows, reference, model.probabilities(rows))
+    return Scores(model, as_of, tuple(ids), rows, reference, model.probabilities(rows), full)
 
 
 def rank_aggregates(
