@@ -18,7 +18,10 @@ while it cannot mislead:
   people, an account purged by another process, a snooze running out) shows that late at most;
 - deleting data through the web app (a purged account, a deleted user) drops it at once.
 
-Only the summary is kept, not each contact's interactions. Per process. `seconds` = 0: off.
+Only the summary is kept, not each contact's interactions, and beside it the pages of it that
+were asked for as the bytes sent (`page`): a page is a function of the queue alone, so it is
+served exactly as long as its queue. Per process (`keepwarm serve --workers` runs one cache in
+each). `seconds` = 0: off.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +40,10 @@ from keepwarm.services.reconnect.engine import Suggestion
 __all__ = ["QueueCache"]
 
 Build = Callable[[Session], list[Suggestion]]
+Render = Callable[[list[Suggestion]], bytes]
+# Pages kept per built queue: a script paging through 8,818 people with limit=50 needs 177;
+# cursors come from the client, so the number is bounded, not the set of cursors.
+MAX_PAGES = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,7 @@ class _Built:
     as_of: datetime
     made: float
     queue: list[Suggestion]
+    pages: dict[Hashable, bytes] = field(default_factory=dict)
 
 
 class QueueCache:
@@ -84,20 +92,55 @@ class QueueCache:
         """The queue `build(session)` makes, or the one kept for `key` (see the module)."""
         if self._seconds <= 0:
             return build(session)
+        return self._kept(session, user_id, dormant, key, as_of, build).queue
+
+    def page(
+        self,
+        session: Session,
+        user_id: int,
+        dormant: bool,
+        key: Hashable,
+        as_of: datetime,
+        build: Build,
+        view: Hashable,
+        render: Render,
+    ) -> bytes:
+        """`render(queue)` for the queue `queue()` serves, kept with that queue under `view`
+        (what else `render` depends on: the cursor and the limit), so a page asked for again
+        is not rendered again. What `render` raises is raised, and nothing is kept."""
+        if self._seconds <= 0:
+            return render(build(session))
+        built = self._kept(session, user_id, dormant, key, as_of, build)
+        body = built.pages.get(view)
+        if body is None:
+            body = render(built.queue)
+            if len(built.pages) < MAX_PAGES:
+                built.pages[view] = body
+        return body
+
+    def _kept(
+        self,
+        session: Session,
+        user_id: int,
+        dormant: bool,
+        key: Hashable,
+        as_of: datetime,
+        build: Build,
+    ) -> _Built:
         slot = (user_id, dormant)
         with self._lock:
             built = self._built.get(slot)
             user_lock = self._user_locks.setdefault(user_id, threading.Lock())
         if self._fits(built, key, as_of):
             assert built is not None
-            return built.queue
+            return built
         session.rollback()  # the request's connection goes back to the pool while it waits
         with user_lock:  # one request builds it; the others for this user wait and share it
             with self._lock:
                 built = self._built.get(slot)
             if self._fits(built, key, as_of):
                 assert built is not None
-                return built.queue
+                return built
             made = self._monotonic()
             fresh = _Built(key, as_of, made, build(session))
             with self._lock:
@@ -105,7 +148,7 @@ class QueueCache:
                 self._built.move_to_end(slot)
                 while len(self._built) > self._max:
                     self._built.popitem(last=False)
-            return fresh.queue
+            return fresh
 
     def forget(self, user_id: int) -> None:
         """Drop the user's queues (their data was deleted)."""

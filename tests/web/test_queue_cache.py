@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from keepwarm.services.core.config import Settings
@@ -68,5 +69,47 @@ def test_a_built_queue_is_served_only_for_its_key_and_never_for_an_earlier_momen
         off = QueueCache(runtime.session_factory, 0)
         assert off.queue(session, 7, False, 1, AS_OF, builds) is not off.queue(
             session, 7, False, 1, AS_OF, builds
+        )
+    runtime.close()
+
+
+def test_a_page_is_rendered_once_for_its_queue_and_never_outlives_it(
+    embedded_settings: Settings,
+) -> None:
+    runtime = build_runtime(embedded_settings)
+    ticks, builds = Ticks(), Builds()
+    cache = QueueCache(runtime.session_factory, 60, monotonic=ticks)
+    rendered: list[object] = []
+
+    def render(queue: list[Suggestion]) -> bytes:
+        rendered.append(queue)
+        return f"{len(rendered)}".encode()
+
+    def refuse(queue: list[Suggestion]) -> bytes:
+        raise ValueError("a bad cursor")
+
+    with runtime.session_factory() as session:
+
+        def ask(key: object, view: object, at: datetime = AS_OF) -> bytes:
+            return cache.page(session, 7, False, key, at, builds, view, render)
+
+        # The same page of the same queue: rendered once, then the same bytes
+        assert ask(1, ("cursor", 50)) == b"1" and ask(1, ("cursor", 50)) == b"1"
+        assert ask(1, (None, 50)) == b"2"  # another page: rendered
+        assert builds.count == 1 and len(rendered) == 2
+        # What `render` raises is raised, and nothing is kept
+        with pytest.raises(ValueError, match="a bad cursor"):
+            cache.page(session, 7, False, 1, AS_OF, builds, ("bad", 50), refuse)
+        assert ask(1, ("bad", 50)) == b"3"
+        # A new key: a new queue, and its pages rendered anew
+        assert ask(2, ("cursor", 50)) == b"4" and builds.count == 2
+        # Past the queue's time: built and rendered again
+        ticks.now = 61
+        assert ask(2, ("cursor", 50), AS_OF + timedelta(seconds=61)) == b"5"
+        assert builds.count == 3
+        # And the queue() of the same key is the one the pages were rendered from
+        assert (
+            cache.queue(session, 7, False, 2, AS_OF + timedelta(seconds=61), builds)
+            is (rendered[-1])
         )
     runtime.close()
