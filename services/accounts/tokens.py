@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from keepwarm.services.core.errors import InvalidInput, NotFound
@@ -26,6 +26,7 @@ __all__ = [
     "create_token",
     "list_tokens",
     "owner_of_token",
+    "owner_statement",
     "revoke_token",
     "user_for_token",
 ]
@@ -118,19 +119,27 @@ class TokenOwner:
     noted: bool  # its use was written (the caller's unit of work must commit)
 
 
+def owner_statement(*also: ColumnElement[Any]) -> Select[Any]:
+    """The statement owner_of_token runs, with `also`: more columns, which may refer to
+    ApiToken.user_id (scalar subqueries on the owner), so a request reads its token and what
+    it needs of its owner in one round trip. Build it once and reuse it: making a statement
+    costs more than running a small one."""
+    return select(
+        ApiToken.id, ApiToken.user_id, ApiToken.revoked_at, ApiToken.last_used_at, *also
+    ).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
+_PLAIN = owner_statement()
+
+
 def owner_of_token(
-    session: Session, secret: str, now: datetime, *also: ColumnElement[Any]
+    session: Session, secret: str, now: datetime, statement: Select[Any] = _PLAIN
 ) -> TokenOwner | None:
-    """The owner of a live token (and notes its use), or None; `also`: more columns for the
-    same statement, which may refer to ApiToken.user_id (scalar subqueries on the owner), so
-    a request reads its token and what it needs of its owner in one round trip."""
+    """The owner of a live token (and notes its use), or None; `statement`: owner_statement's,
+    whose extra columns' values come back in TokenOwner.values."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
-    row = session.execute(
-        select(
-            ApiToken.id, ApiToken.user_id, ApiToken.revoked_at, ApiToken.last_used_at, *also
-        ).where(ApiToken.token_hash == _digest(secret))
-    ).one_or_none()
+    row = session.execute(statement, {"token_hash": _digest(secret)}).one_or_none()
     if row is None or row[2] is not None:
         return None
     token_id, user_id, _revoked, last_used = row[:4]

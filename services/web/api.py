@@ -8,6 +8,7 @@ are paged with opaque cursors (`next_cursor`, null on the last page). Every erro
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -15,7 +16,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from keepwarm.services.accounts import tokens
@@ -203,15 +204,18 @@ def _owner_and_key(request: Request, session: Session, now: datetime) -> tuple[i
     if secret is None:
         me = visitor(request)  # the dashboard's session cookie; a GET needs no CSRF token
         return me.user_id, views.queue_key(session, me.user_id, rt.queue_rules, rt.lifecycle_rules)
-    dialect = session.get_bind().dialect.name
-    owner = tokens.owner_of_token(
-        session, secret, now, *views.queue_key_columns(dialect, ApiToken.user_id)
-    )
+    statement = _token_and_key(session.get_bind().dialect.name)
+    owner = tokens.owner_of_token(session, secret, now, statement)
     if owner is None:
         raise NotSignedIn(BAD_TOKEN)
     if owner.noted:
         session.commit()  # a no-op in autocommit mode; what commits the note otherwise
     return owner.user_id, views.QueueKey.of(owner.values, rt.queue_rules, rt.lifecycle_rules)
+
+
+@functools.cache
+def _token_and_key(dialect: str) -> Select[Any]:
+    return tokens.owner_statement(*views.queue_key_columns(dialect, ApiToken.user_id))
 
 
 def _render_suggestions(paged: views.Paged[dict[str, Any]]) -> bytes:

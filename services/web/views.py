@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from keepwarm.services.accounts.connected import account_overview
@@ -187,9 +188,15 @@ def queue_key(
     session: Session, user_id: int, rules: QueueRules, lifecycle: LifecycleRules
 ) -> QueueKey:
     """The user's QueueKey: one statement."""
-    dialect = session.get_bind().dialect.name
-    row = session.execute(select(*queue_key_columns(dialect, literal(user_id)))).one()
+    statement = _key_statement(session.get_bind().dialect.name)
+    row = session.execute(statement, {"user_id": user_id}).one()
     return QueueKey.of(tuple(row), rules, lifecycle)
+
+
+@functools.cache
+def _key_statement(dialect: str) -> Select[Any]:
+    # Made once: building the statement costs more than running it.
+    return select(*queue_key_columns(dialect, bindparam("user_id", type_=Integer)))
 
 
 def ranked(
