@@ -319,9 +319,10 @@ def _serve(args: argparse.Namespace, url: str, token: str, cookie: str) -> None:
             ),
             ("queue page GET /queue", "/queue", {"Cookie": f"keepwarm_session={cookie}"}),
         ):
-            # A few requests warm the server (and, with the cache, fill each process's), as
+            # Requests on as many connections as the load warm the server (and, with the
+            # cache, fill each process's: the kernel spreads the connections over them), as
             # any running server has been.
-            asyncio.run(_load(base, path, headers, 100, 10))
+            asyncio.run(_load(base, path, headers, 4 * args.concurrency, args.concurrency))
             began, cpu = time.perf_counter(), _cpu_seconds(server.pid)
             latencies = asyncio.run(_load(base, path, headers, args.requests, args.concurrency))
             _report(f"{label} x{args.concurrency}", latencies, time.perf_counter() - began)
