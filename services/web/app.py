@@ -89,7 +89,7 @@ def create_app(
         jobs,
         dict(sandboxes or {}),
         local_signin,
-        QueueCache(runtime.session_factory, settings.queue_cache_seconds),
+        QueueCache(runtime.session_factory, settings.queue_cache_seconds, clock=runtime.clock),
         make_session_factory(runtime.engine.execution_options(isolation_level="AUTOCOMMIT")),
     )
     app = FastAPI(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -112,4 +113,60 @@ def test_a_page_is_rendered_once_for_its_queue_and_never_outlives_it(
             cache.queue(session, 7, False, 2, AS_OF + timedelta(seconds=61), builds)
             is (rendered[-1])
         )
+    runtime.close()
+
+
+def test_a_request_answered_after_a_build_for_a_later_moment_is_served_it(
+    embedded_settings: Settings,
+) -> None:
+    runtime = build_runtime(embedded_settings)
+    builds = Builds()
+    wall = [AS_OF + timedelta(seconds=2)]
+    cache = QueueCache(runtime.session_factory, 60, monotonic=Ticks(), clock=lambda: wall[0])
+    with runtime.session_factory() as session:
+        # Given a queue built for a request that started a second after this one
+        later = cache.queue(session, 7, False, 1, AS_OF + timedelta(seconds=1), builds)
+        # Then this one, answered by the clock's now, is served it (not built again for its start)
+        assert cache.queue(session, 7, False, 1, AS_OF, builds) is later and builds.count == 1
+        # But with a stopped clock (`--as-of`) an earlier moment is never served a later queue
+        wall[0] = AS_OF
+        assert cache.queue(session, 7, False, 1, AS_OF, builds) is not later
+        assert builds.count == 2
+    runtime.close()
+
+
+def test_a_queue_near_its_end_is_built_again_by_one_request_while_the_others_are_served(
+    embedded_settings: Settings,
+) -> None:
+    runtime = build_runtime(embedded_settings)
+    ticks, builds = Ticks(), Builds()
+    started, release = threading.Event(), threading.Event()
+
+    def gated(session: Session) -> list[Suggestion]:
+        if builds.count:  # the first build is not held
+            started.set()
+            assert release.wait(timeout=30)
+        return builds(session)
+
+    cache = QueueCache(runtime.session_factory, 60, monotonic=ticks)
+    with runtime.session_factory() as session:
+        kept = cache.queue(session, 7, False, 1, AS_OF, gated)
+        ticks.now = 50  # past three quarters of its time
+        refreshed: list[list[Suggestion]] = []
+
+        def refresh() -> None:
+            with runtime.session_factory() as own:
+                refreshed.append(cache.queue(own, 7, False, 1, AS_OF, gated))
+
+        # When one request finds it so and builds it again
+        builder = threading.Thread(target=refresh)
+        builder.start()
+        assert started.wait(timeout=30)
+        # Then another is served the kept queue meanwhile, without waiting for that build
+        assert cache.queue(session, 7, False, 1, AS_OF, gated) is kept
+        release.set()
+        builder.join(timeout=30)
+        # And once built, the new queue is the one served
+        assert refreshed and refreshed[0] is not kept and builds.count == 2
+        assert cache.queue(session, 7, False, 1, AS_OF, gated) is refreshed[0]
     runtime.close()
