@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -255,4 +256,8 @@ def _serve(
                 highlight=False,
                 soft_wrap=True,
             )
+        # What exists now (the modules, the app, the pool) lives as long as the process: kept out
+        # of the garbage collector's full passes, which otherwise walk it all and stall every
+        # request of the process for a tenth of a second or more (bench/README.md, api.py).
+        gc.freeze()
         server.run(sockets=[listening()])
