@@ -44,13 +44,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from keepwarm.services.reconnect.engine import Suggestion
 
-__all__ = ["QueueCache"]
+__all__ = ["MAX_PAGE_BYTES", "QueueCache"]
 
 Build = Callable[[Session], list[Suggestion]]
 Render = Callable[[list[Suggestion]], bytes]
-# Pages kept per built queue: a script paging through 8,818 people with limit=50 needs 177;
-# cursors come from the client, so the number is bounded, not the set of cursors.
-MAX_PAGES = 256
+# Bytes of pages kept per built queue: cursors and limits come from the client, so what is kept
+# is bounded, not the set of them. 2 MiB holds the first pages most requests ask for (a page
+# of 50 is about 30 KB) and stays small beside the queue itself.
+MAX_PAGE_BYTES = 2 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class _Built:
     made: float
     queue: list[Suggestion]
     pages: dict[Hashable, bytes] = field(default_factory=dict)
+    page_bytes: list[int] = field(default_factory=lambda: [0])  # the pages' total, kept
 
 
 class QueueCache:
@@ -125,8 +127,10 @@ class QueueCache:
         body = built.pages.get(view)
         if body is None:
             body = render(built.queue)
-            if len(built.pages) < MAX_PAGES:
-                built.pages[view] = body
+            with self._lock:
+                if built.page_bytes[0] + len(body) <= MAX_PAGE_BYTES:
+                    built.pages[view] = body
+                    built.page_bytes[0] += len(body)
         return body
 
     def _kept(

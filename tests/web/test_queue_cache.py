@@ -13,7 +13,7 @@ from keepwarm.services.reconnect.engine import Suggestion
 from keepwarm.services.reconnect.history import ContactHistory, InteractionPoint
 from keepwarm.services.reconnect.stats import compute_stats
 from keepwarm.services.runtime import build_runtime
-from keepwarm.services.web.queue_cache import QueueCache
+from keepwarm.services.web.queue_cache import MAX_PAGE_BYTES, QueueCache
 
 AS_OF = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
@@ -169,4 +169,21 @@ def test_a_queue_near_its_end_is_built_again_by_one_request_while_the_others_are
         # And once built, the new queue is the one served
         assert refreshed and refreshed[0] is not kept and builds.count == 2
         assert cache.queue(session, 7, False, 1, AS_OF, gated) is refreshed[0]
+    runtime.close()
+
+
+def test_the_pages_kept_with_a_queue_are_bounded_in_bytes(embedded_settings: Settings) -> None:
+    runtime = build_runtime(embedded_settings)
+    builds, renders = Builds(), [0]
+    cache = QueueCache(runtime.session_factory, 60, monotonic=Ticks())
+
+    def render(queue: list[Suggestion]) -> bytes:
+        renders[0] += 1
+        return b"x" * (MAX_PAGE_BYTES // 2)
+
+    with runtime.session_factory() as session:
+        for view in ("a", "b", "c", "a", "b", "c"):
+            cache.page(session, 7, False, 1, AS_OF, builds, view, render)
+    # Two halves fit and are kept; the third page is rendered each time it is asked for
+    assert renders[0] == 4 and builds.count == 1
     runtime.close()
