@@ -3,17 +3,20 @@
     python bench/api.py [--contacts 10000] [--interactions 500000] [--concurrency 50]
                         [--requests 2000] [--database-url postgresql://postgres@127.0.0.1/postgres]
                         [--redis-url redis://127.0.0.1:6379/0] [--cache-seconds 60]
+                        [--workers N] [--keep] [--reuse kw_bench_api_XXXXXXXX]
 
 Builds a fresh PostgreSQL database beside the given one with one user holding N contacts and M
 interactions (COPY; each contact's history has its own rhythm over three years), a session and
 an API token. Starts `keepwarm serve` as its own process (production mode: PostgreSQL, Redis),
 then, from this second process, sends `--requests` requests with `--concurrency` in flight to
 each of `GET /api/v1/queue?limit=50` (bearer token) and `GET /queue` (session cookie), and prints
-p50/p90/p99/max and throughput. The anchor, measured first in this process, is one
-computation of the whole queue from every interaction (load them, per-contact statistics, fit,
-rank): what one request cost before the statistics were kept. Then the worker's job builds
-them (services/reconnect/store.py), as it does after each derivation, and the server reads
-the queue from them (`--cache-seconds 0`: on every request, without the web's cache).
+p50/p90/p99/max, throughput and the server's CPU time per request (all its processes; not
+PostgreSQL's). `--keep` leaves the database; `--reuse NAME` serves a kept one again without
+building it (nor the anchor). The anchor, measured first in this process, is one computation
+of the whole queue from every interaction (load them, per-contact statistics, fit, rank): what
+one request cost before the statistics were kept. Then the worker's job builds them
+(services/reconnect/store.py), as it does after each derivation, and the server reads the
+queue from them (`--cache-seconds 0`: on every request, without the web's cache).
 """
 
 from __future__ import annotations
@@ -191,6 +194,22 @@ def _report(name: str, latencies: list[float], seconds: float) -> None:
     )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` and its children (the server's worker processes)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _wait_healthy(server: subprocess.Popen[bytes], base: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -217,70 +236,101 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=None, help="keepwarm serve --workers")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", metavar="NAME", help="serve a database kept by --keep")
     args = parser.parse_args()
 
     now = datetime.now(UTC).replace(microsecond=0)
-    url, name = _database(args.database_url)
+    if args.reuse:
+        name = args.reuse
+        url = f"{args.database_url.rsplit('/', 1)[0]}/{name}"
+        args.keep = True
+    else:
+        url, name = _database(args.database_url)
     sa_url = url.replace("postgresql://", "postgresql+psycopg://")
+    print(f"database: {name}")
     try:
-        engine = make_engine(sa_url)
-        migrate(engine)
-        engine.dispose()
-        started = time.perf_counter()
-        user_id = _populate(url, args.contacts, args.interactions, now)
-        print(
-            f"built: {args.contacts:,} contacts, {args.interactions:,} interactions "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
+        if args.reuse:
+            with psycopg.connect(url) as conn:
+                row = conn.execute("SELECT id FROM users WHERE handle = 'bench'").fetchone()
+            assert row is not None, f"{name} holds no bench user"
+            user_id = int(row[0])
+        else:
+            user_id = _build(args, url, sa_url, now)
         token, cookie = _credentials(sa_url, user_id, now)
-        _anchor(sa_url, user_id, now)
-        # What the worker does after the derivation that brought these interactions.
-        engine = make_engine(sa_url)
-        started = time.perf_counter()
-        store.refresh_user(make_session_factory(engine), user_id, QueueRules(), now)
-        engine.dispose()
-        print(f"worker: the queue's statistics built in {time.perf_counter() - started:.1f} s")
-        base = f"http://127.0.0.1:{args.port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "REDIS_URL": args.redis_url,
-            "KEEPWARM_QUEUE_NAMESPACE": f"kw-bench-{uuid.uuid4().hex[:6]}",
-            "KEEPWARM_TOKEN_KEY": TokenCipher.generate_key(),
-            "KEEPWARM_SECRET_KEY": uuid.uuid4().hex * 2,
-            "KEEPWARM_PUBLIC_URL": base,
-            "KEEPWARM_QUEUE_CACHE_SECONDS": str(args.cache_seconds),
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "keepwarm", "serve", "--port", str(args.port)],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            _wait_healthy(server, base)
-            for label, path, headers in (
-                (
-                    "queue API  GET /api/v1/queue?limit=50",
-                    "/api/v1/queue?limit=50",
-                    {"Authorization": f"Bearer {token}"},
-                ),
-                ("queue page GET /queue", "/queue", {"Cookie": f"keepwarm_session={cookie}"}),
-            ):
-                # A first request warms the server (and, with the cache, fills it), as any
-                # running server has been.
-                asyncio.run(_load(base, path, headers, 1, 1))
-                began = time.perf_counter()
-                latencies = asyncio.run(_load(base, path, headers, args.requests, args.concurrency))
-                _report(f"{label} x{args.concurrency}", latencies, time.perf_counter() - began)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        _serve(args, url, token, cookie)
     finally:
         if not args.keep:
             with psycopg.connect(args.database_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _build(args: argparse.Namespace, url: str, sa_url: str, now: datetime) -> int:
+    """The bench's user and data, the anchor, and the statistics the worker keeps."""
+    engine = make_engine(sa_url)
+    migrate(engine)
+    engine.dispose()
+    started = time.perf_counter()
+    user_id = _populate(url, args.contacts, args.interactions, now)
+    print(
+        f"built: {args.contacts:,} contacts, {args.interactions:,} interactions "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    _anchor(sa_url, user_id, now)
+    # What the worker does after the derivation that brought these interactions.
+    engine = make_engine(sa_url)
+    started = time.perf_counter()
+    store.refresh_user(make_session_factory(engine), user_id, QueueRules(), now)
+    engine.dispose()
+    print(f"worker: the queue's statistics built in {time.perf_counter() - started:.1f} s")
+    return user_id
+
+
+def _serve(args: argparse.Namespace, url: str, token: str, cookie: str) -> None:
+    """Start `keepwarm serve` and load it with each of the two requests."""
+    base = f"http://127.0.0.1:{args.port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": args.redis_url,
+        "KEEPWARM_QUEUE_NAMESPACE": f"kw-bench-{uuid.uuid4().hex[:6]}",
+        "KEEPWARM_TOKEN_KEY": TokenCipher.generate_key(),
+        "KEEPWARM_SECRET_KEY": uuid.uuid4().hex * 2,
+        "KEEPWARM_PUBLIC_URL": base,
+        "KEEPWARM_QUEUE_CACHE_SECONDS": str(args.cache_seconds),
+    }
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "keepwarm", "serve", "--port", str(args.port)),
+            *(("--workers", str(args.workers)) if args.workers else ()),
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_healthy(server, base)
+        for label, path, headers in (
+            (
+                "queue API  GET /api/v1/queue?limit=50",
+                "/api/v1/queue?limit=50",
+                {"Authorization": f"Bearer {token}"},
+            ),
+            ("queue page GET /queue", "/queue", {"Cookie": f"keepwarm_session={cookie}"}),
+        ):
+            # Requests on as many connections as the load warm the server (and, with the
+            # cache, fill each process's: the kernel spreads the connections over them), as
+            # any running server has been.
+            asyncio.run(_load(base, path, headers, 4 * args.concurrency, args.concurrency))
+            began, cpu = time.perf_counter(), _cpu_seconds(server.pid)
+            latencies = asyncio.run(_load(base, path, headers, args.requests, args.concurrency))
+            _report(f"{label} x{args.concurrency}", latencies, time.perf_counter() - began)
+            used = (_cpu_seconds(server.pid) - cpu) / args.requests
+            print(f"  server CPU {used * 1000:.2f} ms a request; load average {os.getloadavg()}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

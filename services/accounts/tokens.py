@@ -10,8 +10,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from keepwarm.services.core.errors import InvalidInput, NotFound
@@ -21,8 +22,11 @@ __all__ = [
     "PREFIX",
     "NewToken",
     "TokenInfo",
+    "TokenOwner",
     "create_token",
     "list_tokens",
+    "owner_of_token",
+    "owner_statement",
     "revoke_token",
     "user_for_token",
 ]
@@ -102,13 +106,45 @@ def revoke_token(session: Session, user_id: int, token_id: int, now: datetime) -
 
 def user_for_token(session: Session, secret: str, now: datetime) -> int | None:
     """The user a live token belongs to (and notes its use), or None."""
+    found = owner_of_token(session, secret, now)
+    return found.user_id if found is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """Who a live token belongs to, and the values of the columns asked for with it."""
+
+    user_id: int
+    values: tuple[Any, ...]
+    noted: bool  # its use was written (the caller's unit of work must commit)
+
+
+def owner_statement(*also: ColumnElement[Any]) -> Select[Any]:
+    """The statement owner_of_token runs, with `also`: more columns, which may refer to
+    ApiToken.user_id (scalar subqueries on the owner), so a request reads its token and what
+    it needs of its owner in one round trip. Build it once and reuse it: making a statement
+    costs more than running a small one."""
+    return select(
+        ApiToken.id, ApiToken.user_id, ApiToken.revoked_at, ApiToken.last_used_at, *also
+    ).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
+_PLAIN = owner_statement()
+
+
+def owner_of_token(
+    session: Session, secret: str, now: datetime, statement: Select[Any] = _PLAIN
+) -> TokenOwner | None:
+    """The owner of a live token (and notes its use), or None; `statement`: owner_statement's,
+    whose extra columns' values come back in TokenOwner.values."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
-    if row is None or row.revoked_at is not None:
+    row = session.execute(statement, {"token_hash": _digest(secret)}).one_or_none()
+    if row is None or row[2] is not None:
         return None
+    token_id, user_id, _revoked, last_used = row[:4]
     # Written at most once a minute: a busy script must not turn every read into a write.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        row.last_used_at = now
-        session.flush()
-    return row.user_id
+    noted = last_used is None or (now - last_used).total_seconds() > 60
+    if noted:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return TokenOwner(user_id, tuple(row[4:]), noted)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from keepwarm.services.core.db import make_session_factory
 from keepwarm.services.core.jobs import JobSink
 from keepwarm.services.notify.links import LinkSigner
 from keepwarm.services.runtime import Runtime
@@ -88,7 +89,8 @@ def create_app(
         jobs,
         dict(sandboxes or {}),
         local_signin,
-        QueueCache(runtime.session_factory, settings.queue_cache_seconds),
+        QueueCache(runtime.session_factory, settings.queue_cache_seconds, clock=runtime.clock),
+        make_session_factory(runtime.engine.execution_options(isolation_level="AUTOCOMMIT")),
     )
     app = FastAPI(
         title="keepwarm",
@@ -104,6 +106,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(dashboard.router)
     app.include_router(account_pages.router)
+    app.include_router(api.queue_router)
     app.include_router(api.router)
     app.include_router(links.router)
     app.mount("/static", StaticFiles(packages=[("keepwarm.services.web", "static")]), "static")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
 
 from keepwarm.services.accounts.sessions import OpenSession, check_csrf, load_session
 from keepwarm.services.accounts.tokens import user_for_token
@@ -23,17 +24,20 @@ from keepwarm.services.runtime import Runtime
 from keepwarm.services.web.queue_cache import QueueCache
 
 __all__ = [
+    "BAD_TOKEN",
     "CSRF_FIELD",
     "CSRF_HEADER",
     "LOOPBACK",
     "Visitor",
     "WebContext",
+    "bearer_secret",
     "context",
     "current_session",
     "require_csrf",
     "visitor",
 ]
 
+BAD_TOKEN = "the API token is not valid (revoked or mistyped)"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -56,6 +60,12 @@ class WebContext:
     sandboxes: Mapping[str, str] = field(default_factory=dict)
     local_signin: bool = False
     stats: QueueCache | None = None
+    reads: sessionmaker[Session] | None = None
+
+    def read_session(self) -> Session:
+        """A session for reads only, in autocommit mode: each statement is its own snapshot,
+        and a request that only reads saves the BEGIN and ROLLBACK round trips."""
+        return (self.reads or self.runtime.session_factory)()
 
     @property
     def cookie_name(self) -> str:
@@ -90,14 +100,15 @@ def current_session(request: Request) -> OpenSession | None:
         token = request.cookies.get(ctx.cookie_name)
         found = None
         if token:
-            with ctx.runtime.session_factory() as session:
+            with ctx.read_session() as session:
                 found = load_session(session, token, ctx.now())
         request.scope[_SESSION_KEY] = found
     found_session: OpenSession | None = request.scope[_SESSION_KEY]
     return found_session
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_secret(request: Request) -> str | None:
+    """The API token the request's Authorization header carries, if any."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
@@ -108,12 +119,12 @@ def visitor(request: Request) -> Visitor:
     token to change anything (a form field, or the X-CSRF-Token header from the page's
     script); a request with an API token carries no cookie for another site to ride on."""
     ctx = context(request)
-    secret = _bearer(request)
+    secret = bearer_secret(request)
     if secret is not None:
         with unit_of_work(ctx.runtime.session_factory) as uow:
             user_id = user_for_token(uow.session, secret, ctx.now())
         if user_id is None:
-            raise NotSignedIn("the API token is not valid (revoked or mistyped)")
+            raise NotSignedIn(BAD_TOKEN)
         return Visitor(user_id, None)
     found = current_session(request)
     if found is None or found.user_id is None:

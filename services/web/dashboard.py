@@ -64,7 +64,7 @@ def _queue(
 ) -> Response:
     ctx = context(request)
     rt = ctx.runtime
-    with rt.session_factory() as session:
+    with ctx.read_session() as session:
         paged = views.queue_page(
             session,
             me.user_id,
@@ -75,6 +75,7 @@ def _queue(
             cursor=cursor,
             limit=PAGE,
             cache=ctx.stats,
+            builds=rt.session_factory,
         )
     if dormant:
         texts: dict[str, Any] = {

@@ -15,10 +15,20 @@ while it cannot mislead:
   making their own;
 - it is never served for a moment before the one it was built for (no later data leaks into
   an `--as-of` view) nor more than `seconds` after it. What no key shows (a merge of two
-  people, an account purged by another process, a snooze running out) shows that late at most;
+  people, an account purged by another process, a snooze running out) shows that late at most.
+  A request's moment is the `clock`'s when it is answered, if a clock is given: a request that
+  waited while another built its queue for a moment during that wait is served that queue,
+  instead of building again for its own earlier start (with a stopped clock, `--as-of`, the
+  moments are all the same);
+- a kept queue past `refresh_after` of its time is built again by the one request that finds
+  it so first, while the user's other requests are still served the kept one (within its
+  time): a busy user does not wait for the rebuild all at once;
 - deleting data through the web app (a purged account, a deleted user) drops it at once.
 
-Only the summary is kept, not each contact's interactions. Per process. `seconds` = 0: off.
+Only the summary is kept, not each contact's interactions, and beside it the pages of it that
+were asked for as the bytes sent (`page`): a page is a function of the queue alone, so it is
+served exactly as long as its queue. Per process (`keepwarm serve --workers` runs one cache in
+each). `seconds` = 0: off.
 """
 
 from __future__ import annotations
@@ -27,16 +37,21 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from keepwarm.services.reconnect.engine import Suggestion
 
-__all__ = ["QueueCache"]
+__all__ = ["MAX_PAGE_BYTES", "QueueCache"]
 
 Build = Callable[[Session], list[Suggestion]]
+Render = Callable[[list[Suggestion]], bytes]
+# Bytes of pages kept per built queue: cursors and limits come from the client, so what is kept
+# is bounded, not the set of them. 2 MiB holds the first pages most requests ask for (a page
+# of 50 is about 30 KB) and stays small beside the queue itself.
+MAX_PAGE_BYTES = 2 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +60,8 @@ class _Built:
     as_of: datetime
     made: float
     queue: list[Suggestion]
+    pages: dict[Hashable, bytes] = field(default_factory=dict)
+    page_bytes: list[int] = field(default_factory=lambda: [0])  # the pages' total, kept
 
 
 class QueueCache:
@@ -57,9 +74,13 @@ class QueueCache:
         *,
         max_entries: int = 256,
         monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] | None = None,
+        refresh_after: float = 0.75,
     ) -> None:
         self._factory = session_factory
         self._seconds = seconds
+        self._clock = clock
+        self._refresh_after = refresh_after * seconds
         self._max = max_entries
         self._monotonic = monotonic
         self._built: OrderedDict[tuple[int, bool], _Built] = OrderedDict()
@@ -84,28 +105,84 @@ class QueueCache:
         """The queue `build(session)` makes, or the one kept for `key` (see the module)."""
         if self._seconds <= 0:
             return build(session)
+        return self._kept(session, user_id, dormant, key, as_of, build).queue
+
+    def page(
+        self,
+        session: Session,
+        user_id: int,
+        dormant: bool,
+        key: Hashable,
+        as_of: datetime,
+        build: Build,
+        view: Hashable,
+        render: Render,
+    ) -> bytes:
+        """`render(queue)` for the queue `queue()` serves, kept with that queue under `view`
+        (what else `render` depends on: the cursor and the limit), so a page asked for again
+        is not rendered again. What `render` raises is raised, and nothing is kept."""
+        if self._seconds <= 0:
+            return render(build(session))
+        built = self._kept(session, user_id, dormant, key, as_of, build)
+        body = built.pages.get(view)
+        if body is None:
+            body = render(built.queue)
+            with self._lock:
+                if built.page_bytes[0] + len(body) <= MAX_PAGE_BYTES:
+                    built.pages[view] = body
+                    built.page_bytes[0] += len(body)
+        return body
+
+    def _kept(
+        self,
+        session: Session,
+        user_id: int,
+        dormant: bool,
+        key: Hashable,
+        as_of: datetime,
+        build: Build,
+    ) -> _Built:
         slot = (user_id, dormant)
         with self._lock:
             built = self._built.get(slot)
             user_lock = self._user_locks.setdefault(user_id, threading.Lock())
-        if self._fits(built, key, as_of):
+        if self._fits(built, key, self._moment(as_of)):
             assert built is not None
-            return built.queue
+            if self._monotonic() - built.made > self._refresh_after and user_lock.acquire(
+                blocking=False
+            ):
+                try:
+                    with self._lock:
+                        current = self._built.get(slot)
+                    if current is built:  # not built again by another request meanwhile
+                        session.rollback()
+                        return self._build(slot, key, as_of, build, session)
+                finally:
+                    user_lock.release()
+            return built
         session.rollback()  # the request's connection goes back to the pool while it waits
         with user_lock:  # one request builds it; the others for this user wait and share it
             with self._lock:
                 built = self._built.get(slot)
-            if self._fits(built, key, as_of):
+            if self._fits(built, key, self._moment(as_of)):
                 assert built is not None
-                return built.queue
-            made = self._monotonic()
-            fresh = _Built(key, as_of, made, build(session))
-            with self._lock:
-                self._built[slot] = fresh
-                self._built.move_to_end(slot)
-                while len(self._built) > self._max:
-                    self._built.popitem(last=False)
-            return fresh.queue
+                return built
+            return self._build(slot, key, as_of, build, session)
+
+    def _moment(self, as_of: datetime) -> datetime:
+        return as_of if self._clock is None else max(as_of, self._clock())
+
+    def _build(
+        self, slot: tuple[int, bool], key: Hashable, as_of: datetime, build: Build, session: Session
+    ) -> _Built:
+        made = self._monotonic()
+        fresh = _Built(key, as_of, made, build(session))
+        with self._lock:
+            self._built[slot] = fresh
+            self._built.move_to_end(slot)
+            while len(self._built) > self._max:
+                self._built.popitem(last=False)
+        return fresh
 
     def forget(self, user_id: int) -> None:
         """Drop the user's queues (their data was deleted)."""

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from keepwarm.services.accounts.connected import account_overview
-from keepwarm.services.accounts.preferences import queue_rules_for
 from keepwarm.services.core.errors import InvalidInput, NotFound
 from keepwarm.services.models import (
     Account,
@@ -34,6 +34,7 @@ from keepwarm.services.models import (
     StreamKind,
     SyncCursor,
     SyncRun,
+    User,
 )
 from keepwarm.services.reconnect import QueueRules
 from keepwarm.services.reconnect.engine import Suggestion
@@ -52,6 +53,7 @@ __all__ = [
     "MAX_LIMIT",
     "Month",
     "Paged",
+    "QueueKey",
     "account_rows",
     "contact_view",
     "contacts",
@@ -59,8 +61,11 @@ __all__ = [
     "months_of_contact",
     "own_person",
     "page",
+    "queue_key",
+    "queue_key_columns",
     "queue_page",
     "ranked",
+    "rendered_queue_page",
     "timeline_key",
 ]
 
@@ -134,6 +139,66 @@ def suggestion_key(s: Suggestion) -> tuple[Any, ...]:
     return (-s.score, s.stats.last_at.isoformat(), list(h.addresses), h.person_id)
 
 
+def queue_key_columns(
+    dialect: str, user: ColumnElement[int] | InstrumentedAttribute[int]
+) -> tuple[ColumnElement[Any], ...]:
+    """What the queue of `user` (a column, or a bound id) is built from besides the clock and
+    the operator's rules, as scalar subqueries for one statement: newest interaction id,
+    newest answer id (answers are an append-only log), exclusions, the user's silence floor.
+    A sync, an import, "talked elsewhere" all add an interaction; anything else a user does to
+    the queue is an answer, an exclusion or the floor."""
+    patterns = (
+        select(Exclusion.pattern).where(Exclusion.user_id == user).order_by(Exclusion.pattern)
+    )
+    excluded: ColumnElement[Any] = (
+        func.array(patterns.scalar_subquery())
+        if dialect == "postgresql"
+        # SQLite (embedded) has no arrays: the patterns as one JSON text (in no set order: a
+        # new order only rebuilds the queue, and different patterns never read the same).
+        else select(func.json_group_array(Exclusion.pattern))
+        .where(Exclusion.user_id == user)
+        .scalar_subquery()
+    )
+    return (
+        select(func.max(Interaction.id)).where(Interaction.user_id == user).scalar_subquery(),
+        select(func.max(LifecycleEvent.id)).where(LifecycleEvent.user_id == user).scalar_subquery(),
+        excluded,
+        select(User.floor_months).where(User.id == user).scalar_subquery(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueKey:
+    """What a user's queue was built from (queue_key_columns), and the rules it uses."""
+
+    parts: tuple[Any, ...]
+    rules: QueueRules
+
+    @classmethod
+    def of(cls, row: Sequence[Any], rules: QueueRules, lifecycle: LifecycleRules) -> QueueKey:
+        """From the four values of queue_key_columns, with the operator's rules."""
+        newest, answered, excluded, floor = row
+        if floor is not None:
+            rules = replace(rules, floor_months=floor)
+        excluded = tuple(excluded) if isinstance(excluded, list) else excluded
+        return cls((newest, answered, excluded, rules, lifecycle), rules)
+
+
+def queue_key(
+    session: Session, user_id: int, rules: QueueRules, lifecycle: LifecycleRules
+) -> QueueKey:
+    """The user's QueueKey: one statement."""
+    statement = _key_statement(session.get_bind().dialect.name)
+    row = session.execute(statement, {"user_id": user_id}).one()
+    return QueueKey.of(tuple(row), rules, lifecycle)
+
+
+@functools.cache
+def _key_statement(dialect: str) -> Select[Any]:
+    # Made once: building the statement costs more than running it.
+    return select(*queue_key_columns(dialect, bindparam("user_id", type_=Integer)))
+
+
 def ranked(
     session: Session,
     user_id: int,
@@ -143,12 +208,38 @@ def ranked(
     *,
     dormant: bool = False,
     cache: QueueCache | None = None,
+    key: QueueKey | None = None,
+    builds: sessionmaker[Session] | None = None,
 ) -> list[Suggestion]:
     """The whole reconnect queue (or the dormant ties) as of `now`, best first, with the
-    user's own silence floor; built by the same use case the CLI calls."""
-    rules = queue_rules_for(session, user_id, rules)
+    user's own silence floor; built by the same use case the CLI calls. `key`: the user's
+    QueueKey when the caller has read it already; `builds`: where a build opens its own
+    session, when `session` only reads (in autocommit mode)."""
+    if key is None:
+        key = queue_key(session, user_id, rules, lifecycle)
+    build = _builder(user_id, now, key.rules, lifecycle, dormant, builds)
+    if cache is None:
+        return build(session)
+    return cache.queue(session, user_id, dormant, key.parts, now, build)
 
+
+def _builder(
+    user_id: int,
+    now: datetime,
+    rules: QueueRules,
+    lifecycle: LifecycleRules,
+    dormant: bool,
+    builds: sessionmaker[Session] | None,
+) -> Callable[[Session], list[Suggestion]]:
     def build(s: Session) -> list[Suggestion]:
+        if builds is not None:
+            # The caller's session only reads (autocommit): what the build writes commits
+            # together, in a session of its own.
+            with builds() as own:
+                return build_in(own)
+        return build_in(s)
+
+    def build_in(s: Session) -> list[Suggestion]:
         # The web's clock is its now (`serve --as-of` stops it): the current queue, whose
         # statistics a read builds and keeps when the worker has not yet.
         queue = suggestions(
@@ -157,23 +248,43 @@ def ranked(
         s.commit()
         return queue
 
+    return build
+
+
+def rendered_queue_page(
+    session: Session,
+    user_id: int,
+    now: datetime,
+    lifecycle: LifecycleRules,
+    key: QueueKey,
+    *,
+    dormant: bool,
+    cursor: str | None,
+    limit: int,
+    render: Callable[[Paged[dict[str, Any]]], bytes],
+    cache: QueueCache | None = None,
+    builds: sessionmaker[Session] | None = None,
+) -> bytes:
+    """`render` of queue_page's page: with `cache`, the bytes kept beside the user's queue for
+    this cursor and limit (QueueCache.page); raises InvalidInput for a bad cursor or limit.
+    `builds` as for ranked."""
+
+    def render_page(queue: list[Suggestion]) -> bytes:
+        return render(_page_of(queue, cursor, limit))
+
+    build = _builder(user_id, now, key.rules, lifecycle, dormant, builds)
     if cache is None:
-        return build(session)
-    # Everything the queue is built from but the clock: new interactions and answers show as
-    # new ids (answers are an append-only log); exclusions and rules as themselves.
-    newest = session.scalar(select(func.max(Interaction.id)).where(Interaction.user_id == user_id))
-    answered = session.scalar(
-        select(func.max(LifecycleEvent.id)).where(LifecycleEvent.user_id == user_id)
+        return render_page(build(session))
+    view = (cursor, limit)
+    return cache.page(session, user_id, dormant, key.parts, now, build, view, render_page)
+
+
+def _page_of(queue: list[Suggestion], cursor: str | None, limit: int) -> Paged[dict[str, Any]]:
+    chosen = page(queue, suggestion_key, cursor, limit)
+    return Paged(
+        [{"id": s.stats.history.person_id, **suggestion_json(s)} for s in chosen.items],
+        chosen.next_cursor,
     )
-    excluded = tuple(
-        session.scalars(
-            select(Exclusion.pattern)
-            .where(Exclusion.user_id == user_id)
-            .order_by(Exclusion.pattern)
-        )
-    )
-    key = (newest, answered, excluded, rules, lifecycle)
-    return cache.queue(session, user_id, dormant, key, now, build)
 
 
 def queue_page(
@@ -187,14 +298,14 @@ def queue_page(
     cursor: str | None,
     limit: int,
     cache: QueueCache | None = None,
+    builds: sessionmaker[Session] | None = None,
 ) -> Paged[dict[str, Any]]:
-    """One page of the queue (or the dormant ties): the contract's JSON, with the person's id."""
-    items = ranked(session, user_id, now, rules, lifecycle, dormant=dormant, cache=cache)
-    chosen = page(items, suggestion_key, cursor, limit)
-    return Paged(
-        [{"id": s.stats.history.person_id, **suggestion_json(s)} for s in chosen.items],
-        chosen.next_cursor,
+    """One page of the queue (or the dormant ties): the contract's JSON, with the person's id.
+    `builds` as for ranked."""
+    items = ranked(
+        session, user_id, now, rules, lifecycle, dormant=dormant, cache=cache, builds=builds
     )
+    return _page_of(items, cursor, limit)
 
 
 def contacts(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from tests.support.web import TwoUsers
 
 
@@ -154,3 +156,43 @@ def test_deleting_the_account_through_the_api_asks_for_the_words(two: TwoUsers) 
     assert gone.status_code == 200 and gone.json()["interactions"] > 1000
     assert two.a.client.get("/api/v1/me").status_code == 401
     assert two.b.client.get("/api/v1/me").status_code == 200
+
+
+def test_the_queue_read_with_a_token_is_its_owners_follows_each_change_and_stops_at_once(
+    two: TwoUsers,
+) -> None:
+    made = two.a.api("POST", "/api/v1/tokens", json={"name": "script"}).json()
+    theirs = two.b.api("POST", "/api/v1/tokens", json={"name": "script"}).json()
+    mine = {"Authorization": f"Bearer {made['token']}"}
+    with TestClient(two.a.client.app) as script:  # no cookies: the token alone
+        # Given A's queue read with A's token: the same as A's dashboard reads, byte for byte
+        # again when it is served as kept
+        first = script.get("/api/v1/queue?limit=5", headers=mine)
+        assert first.status_code == 200 and first.headers["content-type"] == "application/json"
+        assert first.json() == two.a.client.get("/api/v1/queue?limit=5").json()
+        assert script.get("/api/v1/queue?limit=5", headers=mine).content == first.content
+        page_two = f"/api/v1/queue?limit=5&cursor={first.json()['next_cursor']}"
+        assert script.get(page_two, headers=mine).json() == two.a.client.get(page_two).json()
+        # B's token reads B's queue, never A's
+        b_queue = script.get(
+            "/api/v1/queue?limit=200", headers={"Authorization": f"Bearer {theirs['token']}"}
+        )
+        a_ids = {i["contact"]["id"] for i in first.json()["items"]}
+        assert b_queue.status_code == 200
+        assert not a_ids & {i["contact"]["id"] for i in b_queue.json()["items"]}
+        # When A excludes the first person and sets a silence floor: both show at once
+        person = first.json()["items"][0]["contact"]
+        changed = two.a.api(
+            "PATCH", "/api/v1/settings", json={"excluded": [person["addresses"][0]]}
+        )
+        assert changed.status_code == 200, changed.text
+        after = script.get("/api/v1/queue?limit=5", headers=mine).json()
+        assert person["id"] not in [i["contact"]["id"] for i in after["items"]]
+        floored = two.a.api("PATCH", "/api/v1/settings", json={"floor_months": 60})
+        assert floored.status_code == 200, floored.text
+        assert script.get("/api/v1/queue?limit=5", headers=mine).json()["items"] == []
+        # And a revoked token is refused on its next request
+        assert two.a.api("DELETE", f"/api/v1/tokens/{made['id']}").status_code == 200
+        gone = script.get("/api/v1/queue?limit=5", headers=mine)
+        assert gone.status_code == 401 and gone.json()["error"]["code"] == "not_signed_in"
+        assert script.get("/api/v1/dormant", headers=mine).status_code == 401

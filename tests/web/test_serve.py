@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from keepwarm.services.accounts.users import ensure_user
@@ -17,6 +21,7 @@ from tests.support.cli import settings_env
 from tests.support.links import add_contact
 from tests.support.paths import REPO
 from tests.support.served import fetch, free_port, stop, wait_until_healthy
+from tests.support.settings import production_settings
 from tests.support.shifted import python_command
 
 
@@ -61,3 +66,79 @@ def test_keepwarm_serve_answers_a_link_and_stops_cleanly(any_settings: Settings)
         assert actions == ["snooze"]
     finally:
         runtime.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _serve(settings: Settings, *args: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update({k: v for k, v in settings_env(settings).items() if v is not None})
+    server = subprocess.Popen(
+        python_command("-m", "keepwarm", "serve", "--port", str(port), *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts the processes in /proc")
+def test_serve_answers_from_several_processes_and_stops_them_all(
+    pg_url: str, redis_url: tuple[str, str], tmp_path: Path
+) -> None:
+    settings = production_settings(tmp_path / "home", pg_url, *redis_url)
+    # Given `keepwarm serve --workers 2` on PostgreSQL and Redis
+    server, base = _serve(settings, "--workers", "2")
+    try:
+        wait_until_healthy(server, base, deadline_s=60)
+        # Then two processes answer, each with its own socket on the port
+        workers = _children(server.pid)
+        assert len(workers) == 2
+        assert all(fetch(f"{base}/healthz")[0] == 200 for _ in range(10))
+    finally:
+        out, err = stop(server)
+    # And SIGTERM stops them all, cleanly
+    assert server.returncode == 0, err
+    assert "(2 processes)" in out and "keepwarm serve: stopped" in out
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts the processes in /proc")
+def test_a_server_process_that_dies_stops_the_server(
+    pg_url: str, redis_url: tuple[str, str], tmp_path: Path
+) -> None:
+    settings = production_settings(tmp_path / "home", pg_url, *redis_url)
+    server, base = _serve(settings, "--workers", "2")
+    try:
+        wait_until_healthy(server, base, deadline_s=60)
+        first, second = _children(server.pid)
+        # When one process is killed
+        os.kill(first, signal.SIGKILL)
+        server.wait(timeout=30)
+    finally:
+        out, err = stop(server)
+    # Then the others stop too, and the server fails for its service manager to restart it
+    assert server.returncode == 1, err
+    assert "a server process ended" in out
+    assert not Path(f"/proc/{second}").exists()
+
+
+def test_an_embedded_install_serves_from_one_process(embedded_settings: Settings) -> None:
+    server, _ = _serve(embedded_settings, "--workers", "2")
+    out, err = server.communicate(timeout=60)
+    assert server.returncode != 0
+    assert "--workers: an embedded install answers from one process" in err + out
