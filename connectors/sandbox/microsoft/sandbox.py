@@ -3,16 +3,20 @@ seeded from files."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
-from keepwarm.connectors.sandbox.google.seed import Seed, SeedMessage, infer_owner, read_seeds
-from keepwarm.connectors.sandbox.google.server import LoopbackServer
+from keepwarm.connectors.sandbox.google.seed import (
+    SeedMessage,
+    default_window,
+    read_seeds,
+    sandbox_user,
+)
+from keepwarm.connectors.sandbox.google.wire import Request, Response
+from keepwarm.connectors.sandbox.lifecycle import LoopbackSandbox
 from keepwarm.connectors.sandbox.microsoft.app import SandboxApp, State
 from keepwarm.connectors.sandbox.microsoft.events import Calendar
 from keepwarm.connectors.sandbox.microsoft.faults import Fault, FaultKind
@@ -26,7 +30,7 @@ from keepwarm.connectors.types import Unreadable
 __all__ = ["MicrosoftSandbox"]
 
 
-class MicrosoftSandbox:
+class MicrosoftSandbox(LoopbackSandbox):
     """A local, wire-faithful stand-in for the Microsoft identity platform and Graph v1.0.
 
     msal and httpx talk to it with only their endpoints changed (see the package docstring).
@@ -50,16 +54,9 @@ class MicrosoftSandbox:
         calendar_window: tuple[datetime, datetime] | None = None,
         extra_redirect_prefixes: Sequence[str] = (),
     ) -> None:
-        now = datetime.now(UTC)
-        self._window = calendar_window or (
-            now - timedelta(days=365 * 30),
-            now + timedelta(days=365),
-        )
+        self._window = calendar_window or default_window(datetime.now(UTC))
         seed = read_seeds(seeds, window=self._window)
-        owner = user_email or infer_owner(seed.messages) or _calendar_owner(seed)
-        if owner is None:
-            raise ValueError("cannot infer the sandbox's user: no sent mail; pass user_email")
-        self.user_email = owner.lower()
+        self.user_email = sandbox_user(seed, user_email)
         self.unreadable: list[Unreadable] = list(seed.unreadable)
         directory = Directory(self.user_email, _owner_name(seed.messages, self.user_email))
         self._state = State(
@@ -72,47 +69,11 @@ class MicrosoftSandbox:
         )
         self._state.mailbox.add(seed.messages, live=False)
         self._state.calendar.add(seed.events)
-        self._stopping = threading.Event()
+        super().__init__(port)
         self._app = SandboxApp(self._state, self, sleep=self._stopping.wait)
-        self._port = port
-        self._server: LoopbackServer | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> MicrosoftSandbox:
-        """Listen on 127.0.0.1 and serve from a daemon thread. Raises OSError when the port is
-        taken, RuntimeError when already started."""
-        if self._server is not None:
-            raise RuntimeError("already started")
-        self._stopping.clear()
-        self._server = LoopbackServer(self._app.handle, self._port)
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; requests sleeping in a delay fault are woken and abandoned."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> MicrosoftSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """`http://127.0.0.1:PORT`, no trailing slash. Raises RuntimeError before start()."""
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        return f"http://127.0.0.1:{self._server.port}"
+    def _handler(self) -> Callable[[Request], Response]:
+        return self._app.handle
 
     @property
     def graph_url(self) -> str:
@@ -356,11 +317,6 @@ class MicrosoftSandbox:
             names.append(folder.display_name)
             folder = mailbox.folders[folder.parent_id]
         return "/".join(reversed(names))
-
-
-def _calendar_owner(seed: Seed) -> str | None:
-    owners = [e.record.calendar_owner for e in seed.events if e.record.calendar_owner]
-    return owners[0] if owners else None
 
 
 def _owner_name(messages: Sequence[SeedMessage], owner: str) -> str | None:

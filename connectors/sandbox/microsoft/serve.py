@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from keepwarm.connectors.sandbox.lifecycle import serve_until_interrupted
 from keepwarm.connectors.sandbox.microsoft.sandbox import MicrosoftSandbox
 
 __all__ = ["CLIENT_ID", "serve"]
@@ -21,18 +21,14 @@ def serve(seeds: Sequence[Path], port: int = 8081, user_email: str | None = None
     inferred, OSError when the port is taken.
     """
     sandbox = MicrosoftSandbox(seeds, user_email=user_email, port=port)
-    with sandbox:
-        # The whole announcement is inside the try: whoever reads "Ctrl-C to stop." may press
-        # it at once, before print() has even returned.
-        try:
-            stats = sandbox.stats()
-            print(f"Microsoft sandbox at {sandbox.url}  (user {sandbox.user_email})")
-            print(f"  {stats['messages']} messages, {stats['events']} events")
-            print(f"  client id:  {CLIENT_ID}  (any id is accepted; a secret is optional)")
-            print(f"  authority:  {sandbox.authority()}  (msal: instance_discovery=False)")
-            print(f"  Graph:      {sandbox.graph_url}")
-            print(f"  keepwarm connect microsoft --sandbox {sandbox.url}")
-            print("Ctrl-C to stop.", flush=True)
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopped")
+    serve_until_interrupted(sandbox, lambda: _announce(sandbox))
+
+
+def _announce(sandbox: MicrosoftSandbox) -> None:
+    stats = sandbox.stats()
+    print(f"Microsoft sandbox at {sandbox.url}  (user {sandbox.user_email})")
+    print(f"  {stats['messages']} messages, {stats['events']} events")
+    print(f"  client id:  {CLIENT_ID}  (any id is accepted; a secret is optional)")
+    print(f"  authority:  {sandbox.authority()}  (msal: instance_discovery=False)")
+    print(f"  Graph:      {sandbox.graph_url}")
+    print(f"  keepwarm connect microsoft --sandbox {sandbox.url}")
