@@ -10,22 +10,19 @@ short here so the test is quick; the design is the same with the defaults.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from pathlib import Path
 
 from keepwarm.connectors.sandbox.google import GoogleSandbox
-from tests.support.cli import run_cli
 from tests.support.paths import MAILBOX
 from tests.support.settings import production_settings
 from tests.support.sync import (
     GETS,
     CleanRun,
-    Store,
     assert_same_as_clean,
     connect,
+    kill_worker_mid_sync,
     spawn,
+    stop_worker,
     store,
     wait_for,
 )
@@ -38,29 +35,6 @@ QUICK_RECOVERY = {
 }
 
 
-def _caught_up(db: Store) -> bool:
-    """Backfill done, the latest run a success, and every message derived."""
-    account = db.account()
-    return (
-        account is not None
-        and db.mail_caught_up()
-        and account.last_success_at is not None
-        and account.last_sync_at == account.last_success_at
-        and db.underived() == 0
-    )
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """Stop a worker the polite way (it finishes the job in hand), or kill it if it hangs."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_run(
     pg_url: str, redis_url: tuple[str, str], tmp_path: Path, clean_google_run: CleanRun
 ) -> None:
@@ -69,18 +43,7 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
         connect(settings, sandbox, "--no-sync")
         # Every batch of message reads takes a second, so the backfill's pages land one by one
         sandbox.delay(1.0, count=50, path_prefix="/batch")
-        first = spawn(
-            settings, "worker", "--threads", "2", log=tmp_path / "first.log", **QUICK_RECOVERY
-        )
-        try:
-            run_cli(settings, "sync")  # what the scheduler's tick does: enqueue, return
-            wait_for(db.messages, "the first worker to store a page", timeout=60)
-            os.kill(first.pid, signal.SIGKILL)
-            first.wait(timeout=10)
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.wait()
+        kill_worker_mid_sync(settings, db, tmp_path / "first.log", **QUICK_RECOVERY)
         at_kill = db.messages()
         account = db.account()
         assert account is not None and not db.mail_caught_up(), "killed after the backfill"
@@ -91,9 +54,9 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
             settings, "worker", "--threads", "2", log=tmp_path / "second.log", **QUICK_RECOVERY
         )
         try:
-            wait_for(lambda: _caught_up(db), "the second worker to finish the sync", timeout=90)
+            wait_for(db.caught_up, "the second worker to finish the sync", timeout=90)
         finally:
-            _stop(second)
+            stop_worker(second)
         log = (tmp_path / "second.log").read_text()
         assert "took over account:" in log, log  # the lease of the dead worker, not a new one
         assert db.run_statuses() == ["running", "ok"]
