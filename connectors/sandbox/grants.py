@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 __all__ = ["AccessToken", "LiveGrant", "TokenBook", "pkce_matches"]
 
@@ -30,6 +30,7 @@ class LiveGrant(Protocol):
 
 G = TypeVar("G", bound=LiveGrant)
 C = TypeVar("C")
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,25 +43,23 @@ class AccessToken(Generic[G]):
     expires_at: float
 
 
-class TokenBook(Generic[G, C]):
+class TokenBook(Generic[G, C, S]):
     """The authorization codes (`C`, a provider's code entry), refresh and access tokens of the
-    sandbox's user. An access token is `access_prefix` and `access_bytes` random bytes
-    (base64url) and lives for `access_lifetime` seconds of `clock`."""
+    sandbox's user, and the clients seen at the token endpoint with the secret (`S`) each
+    presented. A subclass names its access tokens' shape: `access_prefix` and
+    `access_bytes` random bytes (base64url). An access token lives for `access_lifetime`
+    seconds of `clock`."""
+
+    access_prefix: ClassVar[str]
+    access_bytes: ClassVar[int]
 
     def __init__(
-        self,
-        user: str,
-        *,
-        clock: Callable[[], float],
-        access_lifetime: float,
-        access_prefix: str,
-        access_bytes: int,
+        self, user: str, *, clock: Callable[[], float], access_lifetime: float = 3600.0
     ) -> None:
         self.user = user
         self.access_lifetime = access_lifetime
         self._clock = clock
-        self._access_prefix = access_prefix
-        self._access_bytes = access_bytes
+        self.clients: dict[str, S] = {}  # client id -> the secret it presented
         self._codes: dict[str, C] = {}
         self._refresh: dict[str, G] = {}
         self._access: dict[str, AccessToken[G]] = {}
@@ -79,7 +78,7 @@ class TokenBook(Generic[G, C]):
             yield access.grant
 
     def _new_access(self, grant: G, scopes: frozenset[str]) -> AccessToken[G]:
-        token = self._access_prefix + secrets.token_urlsafe(self._access_bytes)
+        token = self.access_prefix + secrets.token_urlsafe(self.access_bytes)
         access = AccessToken(token, grant, scopes, self._clock() + self.access_lifetime)
         self._access[token] = access
         return access

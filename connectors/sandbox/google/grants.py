@@ -8,7 +8,6 @@ Not thread-safe: the app holds its lock around every call.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from keepwarm.connectors.sandbox.google.errors import OAuthError
@@ -52,21 +51,13 @@ class _Code:
     used: bool = False
 
 
-class Grants(TokenBook[Grant, _Code]):
-    """Codes and tokens of the sandbox's user."""
+class Grants(TokenBook[Grant, _Code, str]):
+    """Codes and tokens of the sandbox's user; `clients` keeps the secret each client first
+    used."""
 
-    def __init__(
-        self, user: str, *, clock: Callable[[], float], access_lifetime: float = 3600.0
-    ) -> None:
-        super().__init__(
-            user,
-            clock=clock,
-            access_lifetime=access_lifetime,
-            access_prefix="ya29.sandbox-",
-            access_bytes=32,
-        )
-        self.consent_blocked = False
-        self.clients: dict[str, str] = {}  # client id -> the secret it first used
+    access_prefix = "ya29.sandbox-"
+    access_bytes = 32
+    consent_blocked = False  # True from revoke_user() until restore_user()
 
     def issue_code(
         self,

@@ -10,7 +10,6 @@ a password reset (50173), inactivity (700082). Not thread-safe: the app locks ar
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from keepwarm.connectors.sandbox.grants import AccessToken as SharedAccessToken
@@ -64,21 +63,13 @@ class _Code:
     used: bool = False
 
 
-class Grants(TokenBook[Grant, _Code]):
-    """Codes and tokens of the sandbox's user."""
+class Grants(TokenBook[Grant, _Code, str | None]):
+    """Codes and tokens of the sandbox's user; `clients` keeps each client's secret (None: a
+    public client)."""
 
-    def __init__(
-        self, user: str, *, clock: Callable[[], float], access_lifetime: float = 3600.0
-    ) -> None:
-        super().__init__(
-            user,
-            clock=clock,
-            access_lifetime=access_lifetime,
-            access_prefix="EwB",
-            access_bytes=48,
-        )
-        self.consent_blocked: int | None = None  # the AADSTS code new consent is refused with
-        self.clients: dict[str, str | None] = {}  # client id -> its secret (None: public)
+    access_prefix = "EwB"
+    access_bytes = 48
+    consent_blocked: int | None = None  # the AADSTS code new consent is refused with
 
     def issue_code(
         self,
