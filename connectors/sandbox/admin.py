@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from keepwarm.connectors.errors import ConnectorError
 from keepwarm.connectors.sandbox.google.wire import Request, Response
 
-__all__ = ["PREFIX", "FaultControls", "handle", "read_json", "seed_paths", "start_of"]
+__all__ = ["PREFIX", "SandboxControls", "handle", "read_json", "seed_paths", "start_of"]
 
 PREFIX = "/_sandbox/"
 
@@ -31,19 +31,20 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound="DataclassInstance")
 
 
-class FaultControls(Protocol[F]):
-    """What the shared admin endpoints drive: the provider's sandbox."""
+class SandboxControls(Protocol[F]):
+    """What the admin endpoints of every sandbox drive: its faults, stats and events."""
 
     def apply_fault(self, fault: F) -> None: ...
     def clear_faults(self) -> None: ...
     def pending_faults(self) -> list[F]: ...
     def stats(self) -> dict[str, object]: ...
+    def cancel_event(self, event_id: str) -> None: ...
+    def move_event(self, event_id: str, new_start: datetime) -> None: ...
 
 
 def handle(
     request: Request,
-    controls: FaultControls[F],
-    *,
+    controls: SandboxControls[F],
     parse_fault: Callable[[Mapping[str, object]], F],
     answer: Callable[[int, object], Response],
     routes: Callable[[Request], Response | None],
@@ -91,7 +92,7 @@ def start_of(request: Request, expected: str) -> datetime:
 
 def _route(
     request: Request,
-    controls: FaultControls[F],
+    controls: SandboxControls[F],
     parse_fault: Callable[[Mapping[str, object]], F],
     answer: Callable[[int, object], Response],
 ) -> Response | None:

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from keepwarm.connectors.sandbox import admin
-from keepwarm.connectors.sandbox.admin import PREFIX, FaultControls, read_json, seed_paths, start_of
+from keepwarm.connectors.sandbox.admin import (
+    PREFIX,
+    SandboxControls,
+    read_json,
+    seed_paths,
+    start_of,
+)
 from keepwarm.connectors.sandbox.google.faults import Fault, parse_fault
 from keepwarm.connectors.sandbox.google.wire import Request, Response
 
@@ -27,23 +33,16 @@ __all__ = ["PREFIX", "Controls", "handle"]
 _EVENT_ACTION = re.compile(r"^/_sandbox/events/([^/]+)/(cancel|move)$")
 
 
-class Controls(FaultControls[Fault], Protocol):
+class Controls(SandboxControls[Fault], Protocol):
     """What the admin endpoints drive: `GoogleSandbox` implements it."""
 
     def seed(self, paths: Sequence[Path]) -> dict[str, object]: ...
-    def cancel_event(self, event_id: str) -> None: ...
-    def move_event(self, event_id: str, new_start: datetime) -> None: ...
 
 
 def handle(request: Request, controls: Controls) -> Response:
     """Answer one admin request; bad input gives 400 `{"error": "..."}`."""
-    return admin.handle(
-        request,
-        controls,
-        parse_fault=parse_fault,
-        answer=Response.json,
-        routes=lambda request: _route(request, controls),
-    )
+    routes = partial(_route, controls=controls)
+    return admin.handle(request, controls, parse_fault, Response.json, routes)
 
 
 def _route(request: Request, controls: Controls) -> Response | None:

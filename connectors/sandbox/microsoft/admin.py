@@ -16,12 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from keepwarm.connectors.sandbox import admin
-from keepwarm.connectors.sandbox.admin import PREFIX, FaultControls, read_json, seed_paths, start_of
+from keepwarm.connectors.sandbox.admin import (
+    PREFIX,
+    SandboxControls,
+    read_json,
+    seed_paths,
+    start_of,
+)
 from keepwarm.connectors.sandbox.google.wire import Request, Response
 from keepwarm.connectors.sandbox.microsoft.faults import Fault, parse_fault
 from keepwarm.connectors.sandbox.microsoft.wire import json_response
@@ -31,26 +37,19 @@ __all__ = ["PREFIX", "Controls", "handle"]
 _ACTION = re.compile(r"^/_sandbox/(messages|events)/([^/]+)/(move|delete|cancel)$")
 
 
-class Controls(FaultControls[Fault], Protocol):
+class Controls(SandboxControls[Fault], Protocol):
     """What the admin endpoints drive: `MicrosoftSandbox` implements it."""
 
     def seed(self, paths: Sequence[Path], folder: str | None = None) -> dict[str, object]: ...
     def move_message(self, message_id: str, folder: str) -> str: ...
     def delete_message(self, message_id: str) -> None: ...
-    def cancel_event(self, event_id: str) -> None: ...
     def delete_event(self, event_id: str) -> None: ...
-    def move_event(self, event_id: str, new_start: datetime) -> None: ...
 
 
 def handle(request: Request, controls: Controls) -> Response:
     """Answer one admin request; bad input gives 400 `{"error": "..."}`."""
-    return admin.handle(
-        request,
-        controls,
-        parse_fault=parse_fault,
-        answer=_answer,
-        routes=lambda request: _route(request, controls),
-    )
+    routes = partial(_route, controls=controls)
+    return admin.handle(request, controls, parse_fault, _answer, routes)
 
 
 def _answer(status: int, payload: object) -> Response:
