@@ -71,15 +71,15 @@ class LoopbackSandbox(ABC):
         return f"http://127.0.0.1:{self._server.port}"
 
 
-def serve_until_interrupted(sandbox: LoopbackSandbox, announce: Callable[[], None]) -> None:
-    """Start `sandbox`, call `announce` (which prints how to reach it), say "Ctrl-C to stop."
-    and serve until interrupted; then stop it and say "stopped". Raises OSError when the port
-    is taken."""
+def serve_until_interrupted(sandbox: LoopbackSandbox, banner: Callable[[], str]) -> None:
+    """Start `sandbox`, print `banner()` (how to reach it, lines ending in a newline), say
+    "Ctrl-C to stop." and serve until interrupted; then stop it and say "stopped". Raises
+    OSError when the port is taken."""
     with sandbox:
         # The whole announcement is inside the try: whoever reads "Ctrl-C to stop." may press
         # it at once, before print() has even returned.
         try:
-            announce()
+            print(banner(), end="")
             print("Ctrl-C to stop.", flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
