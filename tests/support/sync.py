@@ -30,6 +30,13 @@ T = TypeVar("T")
 S = TypeVar("S")
 QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
 GETS = "gmail.users.messages.get"
+# Dead workers are noticed in seconds: the settings of the killed-worker tests.
+QUICK_RECOVERY = {
+    "KEEPWARM_WORKER_LIVENESS_SECONDS": "1",
+    "KEEPWARM_BROKER_HEARTBEAT_TIMEOUT_SECONDS": "3",
+    # Look for dead workers on every broker command, not on one in a thousand
+    "KEEPWARM_BROKER_MAINTENANCE_PER_MILLION": "1000000",
+}
 
 
 def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:
@@ -231,3 +238,13 @@ def kill_worker_mid_sync(settings: Settings, db: Store, log: Path, **env: str) -
         if first.poll() is None:
             first.kill()
             first.wait()
+
+
+def finish_with_new_worker(settings: Settings, db: Store, log: Path, **env: str) -> None:
+    """Start another `keepwarm worker` (with `env`, output to `log`), wait until the sync has
+    caught up (`Store.caught_up`), and stop it the polite way."""
+    second = spawn(settings, "worker", "--threads", "2", log=log, **env)
+    try:
+        wait_for(db.caught_up, "the second worker to finish the sync", timeout=90)
+    finally:
+        stop_worker(second)

@@ -31,21 +31,14 @@ from tests.support.paths import ENRON, MAILBOX
 from tests.support.settings import keyed, production_settings
 from tests.support.sync import (
     QUERIES,
+    QUICK_RECOVERY,
     assert_same_as_clean,
+    finish_with_new_worker,
     kill_worker_mid_sync,
-    spawn,
-    stop_worker,
     store,
-    wait_for,
 )
 
 OWNER = "david.delainey@enron.com"
-# Dead workers are noticed in seconds (see test_sync_killed_worker, whose settings these are).
-QUICK_RECOVERY = {
-    "KEEPWARM_WORKER_LIVENESS_SECONDS": "1",
-    "KEEPWARM_BROKER_HEARTBEAT_TIMEOUT_SECONDS": "3",
-    "KEEPWARM_BROKER_MAINTENANCE_PER_MILLION": "1000000",
-}
 _BODIES = {"body", "bodyPreview", "uniqueBody"}
 
 
@@ -270,13 +263,7 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
         at_kill = db.messages()
         assert 0 < at_kill < clean_microsoft.messages  # killed between two pages
         assert db.run_statuses() == ["running"]
-        second = spawn(
-            settings, "worker", "--threads", "2", log=tmp_path / "second.log", **QUICK_RECOVERY
-        )
-        try:
-            wait_for(db.caught_up, "the second worker to finish the sync", timeout=90)
-        finally:
-            stop_worker(second)
+        finish_with_new_worker(settings, db, tmp_path / "second.log", **QUICK_RECOVERY)
         assert "took over account:" in (tmp_path / "second.log").read_text()
         assert db.run_statuses() == ["running", "ok"]
         # The second worker went on from the stored cursors: only the page the kill

@@ -5,7 +5,7 @@ the kill lands between two pages of the backfill. Nobody re-enqueues anything af
 Dramatiq gives the dead worker's job back to its queue once the worker's heartbeat is older
 than the broker's heartbeat timeout, and the account's lease, which names the dead process,
 is free once that process has not shown it is alive for its liveness period. Both are set
-short here so the test is quick; the design is the same with the defaults.
+short (`QUICK_RECOVERY`) so the test is quick; the design is the same with the defaults.
 """
 
 from __future__ import annotations
@@ -17,22 +17,14 @@ from tests.support.paths import MAILBOX
 from tests.support.settings import production_settings
 from tests.support.sync import (
     GETS,
+    QUICK_RECOVERY,
     CleanRun,
     assert_same_as_clean,
     connect,
+    finish_with_new_worker,
     kill_worker_mid_sync,
-    spawn,
-    stop_worker,
     store,
-    wait_for,
 )
-
-QUICK_RECOVERY = {
-    "KEEPWARM_WORKER_LIVENESS_SECONDS": "1",
-    "KEEPWARM_BROKER_HEARTBEAT_TIMEOUT_SECONDS": "3",
-    # Look for dead workers on every broker command, not on one in a thousand
-    "KEEPWARM_BROKER_MAINTENANCE_PER_MILLION": "1000000",
-}
 
 
 def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_run(
@@ -50,13 +42,7 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
         assert 0 < at_kill < clean_google_run.messages
         assert db.run_statuses() == ["running"]  # the dead worker never finished its run
 
-        second = spawn(
-            settings, "worker", "--threads", "2", log=tmp_path / "second.log", **QUICK_RECOVERY
-        )
-        try:
-            wait_for(db.caught_up, "the second worker to finish the sync", timeout=90)
-        finally:
-            stop_worker(second)
+        finish_with_new_worker(settings, db, tmp_path / "second.log", **QUICK_RECOVERY)
         log = (tmp_path / "second.log").read_text()
         assert "took over account:" in log, log  # the lease of the dead worker, not a new one
         assert db.run_statuses() == ["running", "ok"]
