@@ -1,12 +1,9 @@
-"""`/_sandbox/...`: drive the sandbox from another process (tests, benchmarks, the demo).
+"""The Google sandbox's own `/_sandbox/...` endpoints, beside the faults and stats endpoints
+of `sandbox.admin` (faults parsed by `faults.parse_fault`; stats: user, quota units, calls per
+method, refused calls, historyId, counts). Answers are indented like Google's JSON.
 
-- `POST /_sandbox/faults` a fault object or a list of them (see `faults.parse_fault`);
-  `GET` lists the queued ones; `DELETE` clears them.
 - `POST /_sandbox/seed` `{"paths": [...]}` adds mail and events while running.
 - `POST /_sandbox/events/{id}/cancel`, `POST /_sandbox/events/{id}/move` `{"start": RFC3339}`.
-- `GET /_sandbox/stats`: user, quota units, calls per method, refused calls, historyId, counts.
-
-No authentication: the server listens on loopback only and exists for tests.
 """
 
 from __future__ import annotations
@@ -18,13 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from keepwarm.connectors.sandbox import admin
-from keepwarm.connectors.sandbox.admin import (
-    PREFIX,
-    SandboxControls,
-    read_json,
-    seed_paths,
-    start_of,
-)
+from keepwarm.connectors.sandbox.admin import PREFIX
 from keepwarm.connectors.sandbox.google.faults import Fault, parse_fault
 from keepwarm.connectors.sandbox.google.wire import Request, Response
 
@@ -33,7 +24,7 @@ __all__ = ["PREFIX", "Controls", "handle"]
 _EVENT_ACTION = re.compile(r"^/_sandbox/events/([^/]+)/(cancel|move)$")
 
 
-class Controls(SandboxControls[Fault], Protocol):
+class Controls(admin.SandboxControls[Fault], Protocol):
     """What the admin endpoints drive: `GoogleSandbox` implements it."""
 
     def seed(self, paths: Sequence[Path]) -> dict[str, object]: ...
@@ -48,13 +39,13 @@ def handle(request: Request, controls: Controls) -> Response:
 def _route(request: Request, controls: Controls) -> Response | None:
     path, method = request.path, request.method
     if path == "/_sandbox/seed" and method == "POST":
-        return Response.json(200, controls.seed(seed_paths(read_json(request))))
+        return Response.json(200, controls.seed(admin.seed_paths(admin.read_json(request))))
     action = _EVENT_ACTION.match(path)
     if action is not None and method == "POST":
         event_id, verb = action.groups()
         if verb == "cancel":
             controls.cancel_event(event_id)
         else:
-            controls.move_event(event_id, start_of(request, "RFC 3339 date-time"))
+            controls.move_event(event_id, admin.start_of(request, "RFC 3339 date-time"))
         return Response.json(200, {"ok": True})
     return None

@@ -1,15 +1,12 @@
-"""`/_sandbox/...`: drive the sandbox from another process (tests, benchmarks, the demo).
+"""The Microsoft sandbox's own `/_sandbox/...` endpoints, beside the faults and stats
+endpoints of `sandbox.admin` (faults parsed by `faults.parse_fault`; stats: user, requests
+served and refused, counts, folders). Answers are compact plain JSON, not Graph's odata.
 
-- `POST /_sandbox/faults` a fault object or a list of them (see `faults.parse_fault`);
-  `GET` lists the queued ones; `DELETE` clears them.
 - `POST /_sandbox/seed` `{"paths": [...], "folder": optional well-known name or path}` adds
   mail and events while running.
 - `POST /_sandbox/messages/{id}/move` `{"folder": ...}` (answers the new id),
   `POST /_sandbox/messages/{id}/delete`.
 - `POST /_sandbox/events/{id}/cancel`, `.../delete`, `.../move` `{"start": ISO 8601}`.
-- `GET /_sandbox/stats`: user, requests served and refused, counts, folders.
-
-No authentication: the server listens on loopback only and exists for tests.
 """
 
 from __future__ import annotations
@@ -21,13 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from keepwarm.connectors.sandbox import admin
-from keepwarm.connectors.sandbox.admin import (
-    PREFIX,
-    SandboxControls,
-    read_json,
-    seed_paths,
-    start_of,
-)
+from keepwarm.connectors.sandbox.admin import PREFIX
 from keepwarm.connectors.sandbox.google.wire import Request, Response
 from keepwarm.connectors.sandbox.microsoft.faults import Fault, parse_fault
 from keepwarm.connectors.sandbox.microsoft.wire import json_response
@@ -37,7 +28,7 @@ __all__ = ["PREFIX", "Controls", "handle"]
 _ACTION = re.compile(r"^/_sandbox/(messages|events)/([^/]+)/(move|delete|cancel)$")
 
 
-class Controls(SandboxControls[Fault], Protocol):
+class Controls(admin.SandboxControls[Fault], Protocol):
     """What the admin endpoints drive: `MicrosoftSandbox` implements it."""
 
     def seed(self, paths: Sequence[Path], folder: str | None = None) -> dict[str, object]: ...
@@ -60,8 +51,8 @@ def _answer(status: int, payload: object) -> Response:
 def _route(request: Request, controls: Controls) -> Response | None:
     path, method = request.path, request.method
     if path == "/_sandbox/seed" and method == "POST":
-        payload = read_json(request)
-        paths = seed_paths(payload)
+        payload = admin.read_json(request)
+        paths = admin.seed_paths(payload)
         folder = payload.get("folder") if isinstance(payload, dict) else None
         return _answer(200, controls.seed(paths, None if folder is None else str(folder)))
     action = _ACTION.match(path)
@@ -69,7 +60,7 @@ def _route(request: Request, controls: Controls) -> Response | None:
         kind, item_id, verb = action.groups()
         answer: dict[str, object] = {"ok": True}
         if kind == "messages" and verb == "move":
-            payload = read_json(request)
+            payload = admin.read_json(request)
             folder = payload.get("folder") if isinstance(payload, dict) else None
             if not isinstance(folder, str):
                 raise ValueError('expected {"folder": "well-known name or id"}')
@@ -81,7 +72,7 @@ def _route(request: Request, controls: Controls) -> Response | None:
         elif kind == "events" and verb == "delete":
             controls.delete_event(item_id)
         elif kind == "events" and verb == "move":
-            controls.move_event(item_id, start_of(request, "ISO 8601 date-time with offset"))
+            controls.move_event(item_id, admin.start_of(request, "ISO 8601 date-time with offset"))
         else:
             raise ValueError(f"cannot {verb} {kind}")
         return _answer(200, answer)
