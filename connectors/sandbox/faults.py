@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
-from typing import Generic, Protocol, TypedDict, TypeVar
+from typing import Any, Generic, Protocol, TypedDict, TypeVar
 
 __all__ = [
     "QUEUED_KINDS",
+    "FaultControls",
     "FaultQueue",
+    "FaultState",
     "QueuedFault",
     "QueuedFields",
     "bad_fault_values",
@@ -99,6 +101,56 @@ class FaultQueue(Generic[F]):
         if fault.path_prefix is None:
             return path.startswith(self._api_prefixes)
         return path.startswith(fault.path_prefix)
+
+
+class FaultState(Protocol[F]):
+    """A sandbox's state as its fault controls see it: the queue and the lock around it."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+    @property
+    def faults(self) -> FaultQueue[F]: ...
+
+
+class FaultControls(Generic[F]):
+    """The fault controls that are the same on every sandbox: `fail_with_status`, `delay`,
+    `clear_faults`, `pending_faults`. A sandbox calls `__init__` with its state, its `Fault`
+    type and its `FaultKind`, and implements `apply_fault` (state faults are its own).
+    `fail_with_429` stays with each sandbox: Retry-After is whole seconds for Google and
+    fractional for Graph."""
+
+    def __init__(self, state: FaultState[F], fault: Callable[..., F], kinds: type[StrEnum]) -> None:
+        self._fault_state = state
+        self._new_fault = fault
+        self._kinds = kinds
+
+    def apply_fault(self, fault: F) -> None:
+        """Queue a request fault, or act on a state fault at once."""
+        raise NotImplementedError
+
+    def fail_with_status(
+        self, status: int = 503, count: int = 1, *, path_prefix: str | None = None
+    ) -> None:
+        """The next `count` matching requests get `status`, one the provider's API answers
+        with (Google: 500 or 503; Graph: 500, 502, 503 or 504). Raises ValueError for
+        another."""
+        kind = self._kinds("server_error")
+        self.apply_fault(self._new_fault(kind, count, path_prefix, status=status))
+
+    def delay(self, seconds: float, count: int = 1, *, path_prefix: str | None = None) -> None:
+        """The next `count` matching requests are answered only after `seconds`."""
+        kind = self._kinds("delay")
+        self.apply_fault(self._new_fault(kind, count, path_prefix, seconds=seconds))
+
+    def clear_faults(self) -> None:
+        """Drop the queued request faults."""
+        with self._fault_state.lock:
+            self._fault_state.faults.clear()
+
+    def pending_faults(self) -> list[F]:
+        """The queued request faults with their remaining counts."""
+        with self._fault_state.lock:
+            return self._fault_state.faults.pending()
 
 
 class QueuedFields(TypedDict, Generic[R]):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from keepwarm.connectors.sandbox.faults import FaultControls
 from keepwarm.connectors.sandbox.google.app import SandboxApp, State
 from keepwarm.connectors.sandbox.google.events import EventStore
 from keepwarm.connectors.sandbox.google.faults import Fault, FaultKind
@@ -21,7 +22,7 @@ from keepwarm.connectors.types import Unreadable
 __all__ = ["GoogleSandbox"]
 
 
-class GoogleSandbox(LoopbackSandbox):
+class GoogleSandbox(LoopbackSandbox, FaultControls[Fault]):
     """A local, wire-faithful stand-in for Google's OAuth, Gmail v1 and Calendar v3 APIs.
 
     The real client libraries talk to it with only their endpoints changed (see the package
@@ -64,6 +65,7 @@ class GoogleSandbox(LoopbackSandbox):
         self._state.mailbox.add(seed.messages, live=False)
         self._state.events.add(seed.events)
         super().__init__(port)
+        FaultControls.__init__(self, self._state, Fault, FaultKind)
         self._app = SandboxApp(self._state, self, sleep=self._stopping.wait)
 
     def _handler(self) -> Callable[[Request], Response]:
@@ -135,16 +137,6 @@ class GoogleSandbox(LoopbackSandbox):
         """The next `count` matching requests get 429 with `Retry-After: retry_after`."""
         self.apply_fault(Fault(FaultKind.RATE_LIMIT, count, path_prefix, retry_after=retry_after))
 
-    def fail_with_status(
-        self, status: int = 503, count: int = 1, *, path_prefix: str | None = None
-    ) -> None:
-        """The next `count` matching requests get `status` (500 or 503)."""
-        self.apply_fault(Fault(FaultKind.SERVER_ERROR, count, path_prefix, status=status))
-
-    def delay(self, seconds: float, count: int = 1, *, path_prefix: str | None = None) -> None:
-        """The next `count` matching requests are answered only after `seconds`."""
-        self.apply_fault(Fault(FaultKind.DELAY, count, path_prefix, seconds=seconds))
-
     def revoke_grant(self) -> None:
         """The user removes the app's access: all tokens die, new consent is refused."""
         self.apply_fault(Fault(FaultKind.REVOKE_GRANT))
@@ -160,16 +152,6 @@ class GoogleSandbox(LoopbackSandbox):
     def expire_sync_tokens(self) -> None:
         """Every Calendar syncToken issued so far gives 410."""
         self.apply_fault(Fault(FaultKind.EXPIRE_SYNC_TOKENS))
-
-    def clear_faults(self) -> None:
-        """Drop the queued request faults."""
-        with self._state.lock:
-            self._state.faults.clear()
-
-    def pending_faults(self) -> list[Fault]:
-        """The queued request faults with their remaining counts."""
-        with self._state.lock:
-            return self._state.faults.pending()
 
     # -- observation -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from keepwarm.connectors.sandbox.faults import FaultControls
 from keepwarm.connectors.sandbox.google.seed import (
     SeedMessage,
     default_window,
@@ -30,7 +31,7 @@ from keepwarm.connectors.types import Unreadable
 __all__ = ["MicrosoftSandbox"]
 
 
-class MicrosoftSandbox(LoopbackSandbox):
+class MicrosoftSandbox(LoopbackSandbox, FaultControls[Fault]):
     """A local, wire-faithful stand-in for the Microsoft identity platform and Graph v1.0.
 
     msal and httpx talk to it with only their endpoints changed (see the package docstring).
@@ -70,6 +71,7 @@ class MicrosoftSandbox(LoopbackSandbox):
         self._state.mailbox.add(seed.messages, live=False)
         self._state.calendar.add(seed.events)
         super().__init__(port)
+        FaultControls.__init__(self, self._state, Fault, FaultKind)
         self._app = SandboxApp(self._state, self, sleep=self._stopping.wait)
 
     def _handler(self) -> Callable[[Request], Response]:
@@ -175,16 +177,6 @@ class MicrosoftSandbox(LoopbackSandbox):
         """The next `count` matching requests get 429 with `Retry-After: retry_after`."""
         self.apply_fault(Fault(FaultKind.RATE_LIMIT, count, path_prefix, retry_after=retry_after))
 
-    def fail_with_status(
-        self, status: int = 503, count: int = 1, *, path_prefix: str | None = None
-    ) -> None:
-        """The next `count` matching requests get `status` (500, 502, 503 or 504)."""
-        self.apply_fault(Fault(FaultKind.SERVER_ERROR, count, path_prefix, status=status))
-
-    def delay(self, seconds: float, count: int = 1, *, path_prefix: str | None = None) -> None:
-        """The next `count` matching requests are answered only after `seconds`."""
-        self.apply_fault(Fault(FaultKind.DELAY, count, path_prefix, seconds=seconds))
-
     def invalid_grant(self, aadsts: int = 65001) -> None:
         """Every grant dies: refreshes get `invalid_grant` AADSTS`aadsts` (65001 consent
         revoked, which also refuses new consent until `restore_consent`; 50173 password
@@ -199,16 +191,6 @@ class MicrosoftSandbox(LoopbackSandbox):
         """Delta and skip tokens of `folder` ("calendar" for the calendar view; None for all)
         get 410 SyncStateNotFound from now on."""
         self.apply_fault(Fault(FaultKind.EXPIRE_DELTA_TOKENS, folder=folder))
-
-    def clear_faults(self) -> None:
-        """Drop the queued request faults."""
-        with self._state.lock:
-            self._state.faults.clear()
-
-    def pending_faults(self) -> list[Fault]:
-        """The queued request faults with their remaining counts."""
-        with self._state.lock:
-            return self._state.faults.pending()
 
     # -- observation -------------------------------------------------------------------------
 
