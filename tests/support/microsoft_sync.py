@@ -6,20 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from keepwarm.connectors.sandbox.microsoft import MicrosoftSandbox
 from keepwarm.services.core.config import Settings
-from tests.support.cli import run_cli, run_json
+from tests.support.cli import run_cli
 from tests.support.paths import MAILBOX
-from tests.support.settings import keyed
-from tests.support.sync import QUERIES, store
+from tests.support.sync import CleanOutcome, record_clean_run
 
 __all__ = [
     "APP_ID",
     "DELTA",
     "CleanMicrosoftRun",
-    "assert_same_as_clean_microsoft",
     "clean_microsoft_run",
     "connect_microsoft",
 ]
@@ -38,33 +35,19 @@ def connect_microsoft(settings: Settings, sandbox: MicrosoftSandbox, *extra: str
 
 
 @dataclass(frozen=True)
-class CleanMicrosoftRun:
+class CleanMicrosoftRun(CleanOutcome):
     """What a fault-free sync of MAILBOX through Graph leaves behind."""
 
-    answers: dict[tuple[str, ...], Any]
-    messages: int
     delta_pages: int
 
 
 def clean_microsoft_run(home: Path, seeds: Sequence[Path] = MAILBOX) -> CleanMicrosoftRun:
     """Connect and sync `seeds` with nothing going wrong (embedded), and record the outcome."""
-    settings = keyed(Settings(home=home, database_url=None, redis_url=None))
-    with MicrosoftSandbox(list(seeds)) as box:
-        connect_microsoft(settings, box)
-        pages = box.served()[DELTA]
     return CleanMicrosoftRun(
-        {query: run_json(settings, *query) for query in QUERIES},
-        run_json(settings, "accounts")[0]["messages"],
-        pages,
+        *record_clean_run(
+            home,
+            lambda: MicrosoftSandbox(list(seeds)),
+            connect_microsoft,
+            lambda box: box.served()[DELTA],
+        )
     )
-
-
-def assert_same_as_clean_microsoft(settings: Settings, clean: CleanMicrosoftRun) -> None:
-    """Nothing lost, nothing doubled: the same queue, contacts and messages as a clean run."""
-    for query in QUERIES:
-        assert run_json(settings, *query) == clean.answers[query], query
-    [account] = run_json(settings, "accounts")
-    assert account["messages"] == clean.messages
-    assert account["phase"] == "incremental"
-    with store(settings) as db:
-        assert db.doubled() == []

@@ -5,10 +5,11 @@ alone)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,8 +27,16 @@ from tests.support.settings import keyed
 from tests.support.shifted import python_command
 
 T = TypeVar("T")
+S = TypeVar("S")
 QUERIES = (("suggestions", "--as-of", "2001-12-31", "--limit", "100"), ("contacts",))
 GETS = "gmail.users.messages.get"
+# Dead workers are noticed in seconds: the settings of the killed-worker tests.
+QUICK_RECOVERY = {
+    "KEEPWARM_WORKER_LIVENESS_SECONDS": "1",
+    "KEEPWARM_BROKER_HEARTBEAT_TIMEOUT_SECONDS": "3",
+    # Look for dead workers on every broker command, not on one in a thousand
+    "KEEPWARM_BROKER_MAINTENANCE_PER_MILLION": "1000000",
+}
 
 
 def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:
@@ -38,28 +47,47 @@ def connect(settings: Settings, sandbox: GoogleSandbox, *extra: str) -> str:
 
 
 @dataclass(frozen=True)
-class CleanRun:
-    """What a fault-free sync of MAILBOX leaves behind."""
+class CleanOutcome:
+    """What a fault-free sync leaves behind, whichever the provider: the answers to QUERIES
+    and the number of messages stored."""
 
     answers: dict[tuple[str, ...], Any]
     messages: int
+
+
+@dataclass(frozen=True)
+class CleanRun(CleanOutcome):
+    """What a fault-free sync of MAILBOX leaves behind."""
+
     gets: int
+
+
+def record_clean_run(
+    home: Path,
+    sandbox: Callable[[], AbstractContextManager[S]],
+    connect: Callable[[Settings, S], object],
+    count: Callable[[S], int],
+) -> tuple[dict[tuple[str, ...], Any], int, int]:
+    """Connect to a fresh `sandbox()` and sync with nothing going wrong (embedded, in `home`):
+    the answers to QUERIES, the messages stored and the sandbox's `count` of calls."""
+    settings = keyed(Settings(home=home, database_url=None, redis_url=None))
+    with sandbox() as box:
+        connect(settings, box)
+        calls = count(box)
+    answers = {query: run_json(settings, *query) for query in QUERIES}
+    return answers, run_json(settings, "accounts")[0]["messages"], calls
 
 
 def clean_run(home: Path) -> CleanRun:
     """Connect and sync MAILBOX with nothing going wrong (embedded), and record the outcome."""
-    settings = keyed(Settings(home=home, database_url=None, redis_url=None))
-    with GoogleSandbox(list(MAILBOX)) as box:
-        connect(settings, box)
-        gets = box.call_counts()[GETS]
     return CleanRun(
-        {query: run_json(settings, *query) for query in QUERIES},
-        run_json(settings, "accounts")[0]["messages"],
-        gets,
+        *record_clean_run(
+            home, lambda: GoogleSandbox(list(MAILBOX)), connect, lambda box: box.call_counts()[GETS]
+        )
     )
 
 
-def assert_same_as_clean(settings: Settings, clean: CleanRun) -> None:
+def assert_same_as_clean(settings: Settings, clean: CleanOutcome) -> None:
     """Nothing lost, nothing doubled: the same queue, contacts and messages as a clean run."""
     for query in QUERIES:
         assert run_json(settings, *query) == clean.answers[query], query
@@ -131,6 +159,17 @@ class Store:
             )
         return bool(flags) and all(flags)
 
+    def caught_up(self) -> bool:
+        """Backfill done, the latest run a success, and every message derived."""
+        account = self.account()
+        return (
+            account is not None
+            and self.mail_caught_up()
+            and account.last_success_at is not None
+            and account.last_sync_at == account.last_success_at
+            and self.underived() == 0
+        )
+
     def run_statuses(self) -> list[str]:
         """The status of every sync run in the ledger, oldest first."""
         with self.engine.connect() as c:
@@ -173,3 +212,39 @@ def finish(proc: subprocess.Popen[str], timeout: float = 120.0) -> str:
     out, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, out
     return out
+
+
+def stop_worker(proc: subprocess.Popen[str]) -> None:
+    """Stop a worker the polite way (it finishes the job in hand), or kill it if it hangs."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def kill_worker_mid_sync(settings: Settings, db: Store, log: Path, **env: str) -> None:
+    """Start `keepwarm worker` (with `env`, output to `log`), enqueue a sync as the
+    scheduler's tick does, and SIGKILL the worker as soon as it has stored a page."""
+    first = spawn(settings, "worker", "--threads", "2", log=log, **env)
+    try:
+        run_cli(settings, "sync")  # what the scheduler's tick does: enqueue, return
+        wait_for(db.messages, "the first worker to store a page", timeout=60)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+
+def finish_with_new_worker(settings: Settings, db: Store, log: Path, **env: str) -> None:
+    """Start another `keepwarm worker` (with `env`, output to `log`), wait until the sync has
+    caught up (`Store.caught_up`), and stop it the polite way."""
+    second = spawn(settings, "worker", "--threads", "2", log=log, **env)
+    try:
+        wait_for(db.caught_up, "the second worker to finish the sync", timeout=90)
+    finally:
+        stop_worker(second)

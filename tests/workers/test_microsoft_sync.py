@@ -5,10 +5,7 @@ and on PostgreSQL with Redis, and fault runs end compared with one fault-free ru
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,21 +24,21 @@ from tests.support.microsoft import consent_as, graph
 from tests.support.microsoft_sync import (
     APP_ID,
     CleanMicrosoftRun,
-    assert_same_as_clean_microsoft,
     clean_microsoft_run,
     connect_microsoft,
 )
 from tests.support.paths import ENRON, MAILBOX
 from tests.support.settings import keyed, production_settings
-from tests.support.sync import QUERIES, Store, spawn, store, wait_for
+from tests.support.sync import (
+    QUERIES,
+    QUICK_RECOVERY,
+    assert_same_as_clean,
+    finish_with_new_worker,
+    kill_worker_mid_sync,
+    store,
+)
 
 OWNER = "david.delainey@enron.com"
-# Dead workers are noticed in seconds (see test_sync_killed_worker, whose settings these are).
-QUICK_RECOVERY = {
-    "KEEPWARM_WORKER_LIVENESS_SECONDS": "1",
-    "KEEPWARM_BROKER_HEARTBEAT_TIMEOUT_SECONDS": "3",
-    "KEEPWARM_BROKER_MAINTENANCE_PER_MILLION": "1000000",
-}
 _BODIES = {"body", "bodyPreview", "uniqueBody"}
 
 
@@ -149,7 +146,7 @@ def test_an_expired_delta_token_reads_that_folder_again_alone(
     fresh = [r for r in since if "/messages/delta?" in r and "token" not in r]
     assert len(fresh) == 1 and inbox in fresh[0]  # only the Inbox was read from the start
     assert sum("calendarView/delta?startDateTime" in r for r in since) == 1
-    assert_same_as_clean_microsoft(settings, clean_microsoft)
+    assert_same_as_clean(settings, clean_microsoft)
 
 
 def test_faults_end_in_the_same_state_as_a_clean_run(
@@ -174,7 +171,7 @@ def test_faults_end_in_the_same_state_as_a_clean_run(
     assert sandbox.pending_faults() == []
     with store(settings) as db:
         assert db.run_statuses() == ["unavailable", "unavailable", "unavailable", "ok"]
-    assert_same_as_clean_microsoft(settings, clean_microsoft)
+    assert_same_as_clean(settings, clean_microsoft)
     # Nothing was fetched twice beyond the page a fault interrupted (a retried run asks each
     # caught-up folder's delta link again, which brings only what changed: nothing)
     assert sandbox.served_twice() <= PAGE_SIZE
@@ -202,7 +199,7 @@ def test_a_concurrency_storm_is_waited_out(
         assert sandbox.peak_in_flight == 4
     with store(settings) as db:
         assert db.run_statuses() == ["ok"]  # waited out, not failed
-    assert_same_as_clean_microsoft(settings, clean_microsoft)
+    assert_same_as_clean(settings, clean_microsoft)
 
 
 def _slow_get(sandbox: MicrosoftSandbox, token: str) -> None:
@@ -235,7 +232,7 @@ def test_revoked_consent_stops_the_sync_and_reconnecting_resumes(
     sandbox.restore_consent()
     connect_microsoft(settings, sandbox)
     assert run_json(settings, "accounts")[0]["status"] == "active"
-    assert_same_as_clean_microsoft(settings, clean_microsoft)
+    assert_same_as_clean(settings, clean_microsoft)
 
 
 def test_disconnect_and_purge(any_settings: Settings, sandbox: MicrosoftSandbox) -> None:
@@ -262,54 +259,14 @@ def test_a_worker_killed_mid_sync_is_replaced_and_the_end_state_equals_a_clean_r
         connect_microsoft(settings, sandbox, "--no-sync")
         # Every folder's first page takes a second, so the backfill's pages land one by one
         sandbox.delay(1.0, count=20, path_prefix="/v1.0/me/mailFolders/")
-        first = spawn(
-            settings, "worker", "--threads", "2", log=tmp_path / "first.log", **QUICK_RECOVERY
-        )
-        try:
-            run_cli(settings, "sync")  # what the scheduler's tick does: enqueue, return
-            wait_for(db.messages, "the first worker to store a page", timeout=60)
-            os.kill(first.pid, signal.SIGKILL)
-            first.wait(timeout=10)
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.wait()
+        kill_worker_mid_sync(settings, db, tmp_path / "first.log", **QUICK_RECOVERY)
         at_kill = db.messages()
         assert 0 < at_kill < clean_microsoft.messages  # killed between two pages
         assert db.run_statuses() == ["running"]
-        second = spawn(
-            settings, "worker", "--threads", "2", log=tmp_path / "second.log", **QUICK_RECOVERY
-        )
-        try:
-            wait_for(lambda: _caught_up(db), "the second worker to finish the sync", timeout=90)
-        finally:
-            _stop(second)
+        finish_with_new_worker(settings, db, tmp_path / "second.log", **QUICK_RECOVERY)
         assert "took over account:" in (tmp_path / "second.log").read_text()
         assert db.run_statuses() == ["running", "ok"]
         # The second worker went on from the stored cursors: only the page the kill
         # interrupted can have been fetched twice
         assert sandbox.served_twice() <= PAGE_SIZE
-    assert_same_as_clean_microsoft(settings, clean_microsoft)
-
-
-def _caught_up(db: Store) -> bool:
-    """Backfill done, the latest run a success, and every message derived."""
-    account = db.account()
-    return (
-        account is not None
-        and db.mail_caught_up()
-        and account.last_success_at is not None
-        and account.last_sync_at == account.last_success_at
-        and db.underived() == 0
-    )
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """Stop a worker the polite way (it finishes the job in hand), or kill it if it hangs."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    assert_same_as_clean(settings, clean_microsoft)

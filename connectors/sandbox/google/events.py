@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from keepwarm.connectors.sandbox.events import seed_fields, update_fields
 from keepwarm.connectors.sandbox.google.seed import SeedEvent
 from keepwarm.connectors.types import Address, Attendee
 
@@ -73,21 +74,11 @@ class EventStore:
                 recurring=seed.recurring,
                 all_day=record.all_day,
             )
-            fields = {
-                "start": record.start,
-                "end": record.end,
-                "all_day": record.all_day,
-                "summary": record.summary,
-                "cancelled": record.cancelled,
-                "organizer": record.organizer,
-                "attendees": record.attendees,
-            }
+            fields = seed_fields(record, title="summary")
             existing = self._events.get(event_id)
             if existing is not None:
-                if all(getattr(existing, name) == value for name, value in fields.items()):
+                if not update_fields(existing, fields):
                     continue
-                for name, value in fields.items():
-                    setattr(existing, name, value)
                 self._touch(existing)
             else:
                 now = self._now()
@@ -101,13 +92,7 @@ class EventStore:
                     updated=now,
                     sequence=0,
                     change=self.change,
-                    start=record.start,
-                    end=record.end,
-                    all_day=record.all_day,
-                    summary=record.summary,
-                    cancelled=record.cancelled,
-                    organizer=record.organizer,
-                    attendees=record.attendees,
+                    **fields,
                 )
             touched.append(event_id)
         return touched

@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from keepwarm.connectors.sandbox.faults import FaultQueue as SharedFaultQueue
+from keepwarm.connectors.sandbox.faults import bad_fault_values, parse_kind, queued_fields
+
 __all__ = ["API_PREFIXES", "Fault", "FaultKind", "FaultQueue", "parse_fault"]
 
 API_PREFIXES = ("/gmail/", "/calendar/", "/batch", "/oauth2/v3/userinfo")
@@ -31,7 +34,7 @@ class FaultKind(StrEnum):
     EXPIRE_SYNC_TOKENS = "expire_sync_tokens"  # every Calendar syncToken so far gives 410
 
 
-QUEUED = frozenset({FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.DELAY})
+_STATUSES = frozenset({500, 503})
 
 
 @dataclass
@@ -45,68 +48,18 @@ class Fault:
     status: int = 503  # SERVER_ERROR: 500 or 503
     seconds: float = 0.0  # DELAY
 
-    def matches(self, path: str) -> bool:
-        """Whether a request to `path` is one this fault is for."""
-        if self.path_prefix is None:
-            return path.startswith(API_PREFIXES)
-        return path.startswith(self.path_prefix)
 
-
-class FaultQueue:
-    """Queued request faults, consumed in order. Not thread-safe: the app locks around it."""
+class FaultQueue(SharedFaultQueue[Fault]):
+    """Queued request faults, consumed in order; without a prefix they match the API paths and
+    a `server_error` is 500 or 503. Not thread-safe: the app locks around it."""
 
     def __init__(self) -> None:
-        self._faults: list[Fault] = []
-
-    def add(self, fault: Fault) -> None:
-        """Queue a request fault. Raises ValueError for an immediate kind or a bad value."""
-        if fault.kind not in QUEUED:
-            raise ValueError(f"{fault.kind} acts at once; it is not queued")
-        if fault.count < 1:
-            raise ValueError("count must be at least 1")
-        if fault.kind is FaultKind.SERVER_ERROR and fault.status not in (500, 503):
-            raise ValueError("server_error status must be 500 or 503")
-        if fault.kind is FaultKind.RATE_LIMIT and fault.retry_after < 0:
-            raise ValueError("retry_after must not be negative")
-        if fault.kind is FaultKind.DELAY and fault.seconds <= 0:
-            raise ValueError("delay seconds must be positive")
-        self._faults.append(fault)
-
-    def take(self, path: str) -> Fault | None:
-        """The first queued fault matching `path`, with one count consumed; None if none."""
-        for index, fault in enumerate(self._faults):
-            if fault.matches(path):
-                fault.count -= 1
-                if fault.count == 0:
-                    del self._faults[index]
-                return fault
-        return None
-
-    def clear(self) -> None:
-        """Drop every queued fault."""
-        self._faults.clear()
-
-    def pending(self) -> list[Fault]:
-        """The queued faults with their remaining counts."""
-        return [Fault(**vars(fault)) for fault in self._faults]
+        super().__init__(api_prefixes=API_PREFIXES, statuses=_STATUSES)
 
 
 def parse_fault(payload: Mapping[str, object]) -> Fault:
     """A Fault from the admin endpoint's JSON: `{"kind": ..., "count", "path_prefix",
     "retry_after", "status", "seconds"}`. Raises ValueError for unknown kinds or bad values."""
-    try:
-        kind = FaultKind(str(payload["kind"]))
-    except (KeyError, ValueError):
-        raise ValueError(f"kind must be one of {[k.value for k in FaultKind]}") from None
-    prefix = payload.get("path_prefix")
-    try:
-        return Fault(
-            kind=kind,
-            count=int(str(payload.get("count", 1))),
-            path_prefix=None if prefix is None else str(prefix),
-            retry_after=int(str(payload.get("retry_after", 1))),
-            status=int(str(payload.get("status", 503))),
-            seconds=float(str(payload.get("seconds", 0.0))),
-        )
-    except ValueError as exc:
-        raise ValueError(f"bad fault value: {exc}") from None
+    kind = parse_kind(payload, FaultKind)
+    with bad_fault_values():
+        return Fault(kind=kind, **queued_fields(payload, int))

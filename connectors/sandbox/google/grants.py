@@ -7,14 +7,12 @@ Not thread-safe: the app holds its lock around every call.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from keepwarm.connectors.sandbox.google.errors import OAuthError
+from keepwarm.connectors.sandbox.grants import AccessToken as SharedAccessToken
+from keepwarm.connectors.sandbox.grants import TokenBook, pkce_matches
 
 __all__ = ["AccessToken", "Grant", "Grants"]
 
@@ -32,15 +30,14 @@ class Grant:
     refresh_token: str | None
     revoked: bool = False
 
+    @property
+    def alive(self) -> bool:
+        """False once revoked."""
+        return not self.revoked
 
-@dataclass(frozen=True, slots=True)
-class AccessToken:
-    """A bearer token: its grant, its scopes (a subset on scoped refresh) and expiry."""
 
-    token: str
-    grant: Grant
-    scopes: frozenset[str]
-    expires_at: float
+# A bearer token: its grant, its scopes (a subset on scoped refresh) and expiry.
+AccessToken = SharedAccessToken[Grant]
 
 
 @dataclass(slots=True)
@@ -54,20 +51,13 @@ class _Code:
     used: bool = False
 
 
-class Grants:
-    """Codes and tokens of the sandbox's user."""
+class Grants(TokenBook[Grant, _Code, str]):
+    """Codes and tokens of the sandbox's user; `clients` keeps the secret each client first
+    used."""
 
-    def __init__(
-        self, user: str, *, clock: Callable[[], float], access_lifetime: float = 3600.0
-    ) -> None:
-        self.user = user
-        self.access_lifetime = access_lifetime
-        self.consent_blocked = False
-        self.clients: dict[str, str] = {}  # client id -> the secret it first used
-        self._clock = clock
-        self._codes: dict[str, _Code] = {}
-        self._refresh: dict[str, Grant] = {}
-        self._access: dict[str, AccessToken] = {}
+    access_prefix = "ya29.sandbox-"
+    access_bytes = 32
+    consent_blocked = False  # True from revoke_user() until restore_user()
 
     def issue_code(
         self,
@@ -107,9 +97,7 @@ class Grants:
             raise OAuthError("redirect_uri_mismatch", "Bad Request")
         if not verifier:
             raise OAuthError("invalid_grant", "Missing code verifier.")
-        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-        expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-        if not hmac.compare_digest(expected, entry.challenge):
+        if not pkce_matches(verifier, entry.challenge):
             raise OAuthError("invalid_grant", "Invalid code verifier.")
         entry.used = True
         refresh = "1//0" + secrets.token_urlsafe(40) if entry.offline else None
@@ -131,13 +119,6 @@ class Grants:
             raise OAuthError("invalid_scope", "Bad Request")
         return self._new_access(grant, scopes or grant.scopes)
 
-    def authenticate(self, token: str) -> AccessToken | None:
-        """The live access token `token`, None when unknown, expired or revoked."""
-        access = self._access.get(token)
-        if access is None or access.grant.revoked or self._clock() >= access.expires_at:
-            return None
-        return access
-
     def revoke(self, token: str) -> bool:
         """Revoke the grant behind an access or refresh token; False if the token is unknown
         or already dead."""
@@ -151,18 +132,10 @@ class Grants:
     def revoke_user(self) -> None:
         """The user removed the app's access: every grant dies and consent is refused until
         `restore_user`."""
-        for grant in self._refresh.values():
+        for grant in self._every_grant():
             grant.revoked = True
-        for access in self._access.values():
-            access.grant.revoked = True
         self.consent_blocked = True
 
     def restore_user(self) -> None:
         """The user is willing to connect again; tokens revoked before stay dead."""
         self.consent_blocked = False
-
-    def _new_access(self, grant: Grant, scopes: frozenset[str]) -> AccessToken:
-        token = "ya29.sandbox-" + secrets.token_urlsafe(32)
-        access = AccessToken(token, grant, scopes, self._clock() + self.access_lifetime)
-        self._access[token] = access
-        return access

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
+from keepwarm.connectors.sandbox.faults import FaultControls
 from keepwarm.connectors.sandbox.google.app import SandboxApp, State
 from keepwarm.connectors.sandbox.google.events import EventStore
 from keepwarm.connectors.sandbox.google.faults import Fault, FaultKind
 from keepwarm.connectors.sandbox.google.grants import Grants
 from keepwarm.connectors.sandbox.google.mailbox import Mailbox
 from keepwarm.connectors.sandbox.google.quota import QuotaMeter
-from keepwarm.connectors.sandbox.google.seed import Seed, infer_owner, read_seeds
-from keepwarm.connectors.sandbox.google.server import LoopbackServer
+from keepwarm.connectors.sandbox.google.seed import default_window, read_seeds, sandbox_user
+from keepwarm.connectors.sandbox.google.wire import Request, Response
+from keepwarm.connectors.sandbox.lifecycle import LoopbackSandbox
 from keepwarm.connectors.types import Unreadable
 
 __all__ = ["GoogleSandbox"]
 
 
-class GoogleSandbox:
+class GoogleSandbox(LoopbackSandbox, FaultControls[Fault]):
     """A local, wire-faithful stand-in for Google's OAuth, Gmail v1 and Calendar v3 APIs.
 
     The real client libraries talk to it with only their endpoints changed (see the package
@@ -47,16 +47,9 @@ class GoogleSandbox:
         calendar_window: tuple[datetime, datetime] | None = None,
         extra_redirect_prefixes: Sequence[str] = (),
     ) -> None:
-        now = datetime.now(UTC)
-        self._window = calendar_window or (
-            now - timedelta(days=365 * 30),
-            now + timedelta(days=365),
-        )
+        self._window = calendar_window or default_window(datetime.now(UTC))
         seed = read_seeds(seeds, window=self._window)
-        owner = user_email or infer_owner(seed.messages) or _calendar_owner(seed)
-        if owner is None:
-            raise ValueError("cannot infer the sandbox's user: no sent mail; pass user_email")
-        self.user_email = owner.lower()
+        self.user_email = sandbox_user(seed, user_email)
         self.unreadable: list[Unreadable] = list(seed.unreadable)
         self._state = State(
             mailbox=Mailbox(self.user_email, now_ms=lambda: int(time.time() * 1000)),
@@ -71,47 +64,12 @@ class GoogleSandbox:
         )
         self._state.mailbox.add(seed.messages, live=False)
         self._state.events.add(seed.events)
-        self._stopping = threading.Event()
+        super().__init__(port)
+        FaultControls.__init__(self, self._state, Fault, FaultKind)
         self._app = SandboxApp(self._state, self, sleep=self._stopping.wait)
-        self._port = port
-        self._server: LoopbackServer | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> GoogleSandbox:
-        """Listen on 127.0.0.1 and serve from a daemon thread. Raises OSError when the port is
-        taken, RuntimeError when already started."""
-        if self._server is not None:
-            raise RuntimeError("already started")
-        self._stopping.clear()
-        self._server = LoopbackServer(self._app.handle, self._port)
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; requests sleeping in a delay fault are woken and abandoned."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> GoogleSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """`http://127.0.0.1:PORT`, no trailing slash. Raises RuntimeError before start()."""
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        return f"http://127.0.0.1:{self._server.port}"
+    def _handler(self) -> Callable[[Request], Response]:
+        return self._app.handle
 
     # -- live changes ------------------------------------------------------------------------
 
@@ -179,16 +137,6 @@ class GoogleSandbox:
         """The next `count` matching requests get 429 with `Retry-After: retry_after`."""
         self.apply_fault(Fault(FaultKind.RATE_LIMIT, count, path_prefix, retry_after=retry_after))
 
-    def fail_with_status(
-        self, status: int = 503, count: int = 1, *, path_prefix: str | None = None
-    ) -> None:
-        """The next `count` matching requests get `status` (500 or 503)."""
-        self.apply_fault(Fault(FaultKind.SERVER_ERROR, count, path_prefix, status=status))
-
-    def delay(self, seconds: float, count: int = 1, *, path_prefix: str | None = None) -> None:
-        """The next `count` matching requests are answered only after `seconds`."""
-        self.apply_fault(Fault(FaultKind.DELAY, count, path_prefix, seconds=seconds))
-
     def revoke_grant(self) -> None:
         """The user removes the app's access: all tokens die, new consent is refused."""
         self.apply_fault(Fault(FaultKind.REVOKE_GRANT))
@@ -204,16 +152,6 @@ class GoogleSandbox:
     def expire_sync_tokens(self) -> None:
         """Every Calendar syncToken issued so far gives 410."""
         self.apply_fault(Fault(FaultKind.EXPIRE_SYNC_TOKENS))
-
-    def clear_faults(self) -> None:
-        """Drop the queued request faults."""
-        with self._state.lock:
-            self._state.faults.clear()
-
-    def pending_faults(self) -> list[Fault]:
-        """The queued request faults with their remaining counts."""
-        with self._state.lock:
-            return self._state.faults.pending()
 
     # -- observation -------------------------------------------------------------------------
 
@@ -275,8 +213,3 @@ class GoogleSandbox:
                 "events": len(self._state.events.all()),
                 "clients": sorted(self._state.grants.clients),
             }
-
-
-def _calendar_owner(seed: Seed) -> str | None:
-    owners = [e.record.calendar_owner for e in seed.events if e.record.calendar_owner]
-    return owners[0] if owners else None

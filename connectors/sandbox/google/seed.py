@@ -10,14 +10,22 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from keepwarm.connectors.files import read_paths
 from keepwarm.connectors.sandbox.google.raw import RawHeaders, header_lines
 from keepwarm.connectors.types import CalendarEvent, MailMessage, Unreadable
 
-__all__ = ["Seed", "SeedEvent", "SeedMessage", "infer_owner", "read_seeds"]
+__all__ = [
+    "Seed",
+    "SeedEvent",
+    "SeedMessage",
+    "default_window",
+    "infer_owner",
+    "read_seeds",
+    "sandbox_user",
+]
 
 _UNFOLD = re.compile(r"\r?\n[ \t]")
 _EVENT = re.compile(r"^BEGIN:VEVENT\s*$(.*?)^END:VEVENT\s*$", re.MULTILINE | re.DOTALL)
@@ -88,6 +96,26 @@ def infer_owner(messages: Sequence[SeedMessage]) -> str | None:
     if not senders:
         return None
     return senders.most_common(1)[0][0]  # most_common keeps first-seen order among ties
+
+
+def sandbox_user(seed: Seed, user_email: str | None) -> str:
+    """A sandbox's user, lower case: `user_email`, else the owner of the seeds' sent mail
+    (`infer_owner`), else the owner the first calendar names. Raises ValueError when there is
+    none."""
+    owner = user_email or infer_owner(seed.messages) or _calendar_owner(seed)
+    if owner is None:
+        raise ValueError("cannot infer the sandbox's user: no sent mail; pass user_email")
+    return owner.lower()
+
+
+def default_window(now: datetime) -> tuple[datetime, datetime]:
+    """The calendar window a sandbox serves when none is given: 30 years back, one ahead."""
+    return now - timedelta(days=365 * 30), now + timedelta(days=365)
+
+
+def _calendar_owner(seed: Seed) -> str | None:
+    owners = [e.record.calendar_owner for e in seed.events if e.record.calendar_owner]
+    return owners[0] if owners else None
 
 
 def _mark_recurring(occurrences: list[CalendarEvent]) -> list[SeedEvent]:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from keepwarm.connectors.sandbox.google.sandbox import GoogleSandbox
+from keepwarm.connectors.sandbox.lifecycle import serve_until_interrupted
 
 __all__ = ["CLIENT_ID", "CLIENT_SECRET", "serve"]
 
 # Any client id works; these are what we suggest, shaped like Google's installed-app ids.
 CLIENT_ID = "keepwarm-sandbox.apps.googleusercontent.com"
 CLIENT_SECRET = "sandbox-secret"
+# What `serve` prints, formatted with the running sandbox (`box`) and its `stats`.
+_BANNER = f"""\
+Google sandbox at {{box.url}}  (user {{box.user_email}})
+  {{stats[messages]}} messages, {{stats[threads]}} threads, {{stats[events]}} events
+  client id:     {CLIENT_ID}  (any id is accepted)
+  client secret: {CLIENT_SECRET}
+  auth_uri:  {{box.url}}/o/oauth2/auth
+  token_uri: {{box.url}}/token
+  Gmail api_endpoint: {{box.url}}/   Calendar: {{box.url}}/calendar/v3/
+"""
 
 
 def serve(seeds: Sequence[Path], port: int = 8080, user_email: str | None = None) -> None:
@@ -22,22 +32,4 @@ def serve(seeds: Sequence[Path], port: int = 8080, user_email: str | None = None
     inferred, OSError when the port is taken.
     """
     sandbox = GoogleSandbox(seeds, user_email=user_email, port=port)
-    with sandbox:
-        # The whole announcement is inside the try: whoever reads "Ctrl-C to stop." may press
-        # it at once, before print() has even returned.
-        try:
-            stats = sandbox.stats()
-            print(f"Google sandbox at {sandbox.url}  (user {sandbox.user_email})")
-            print(
-                f"  {stats['messages']} messages, {stats['threads']} threads, "
-                f"{stats['events']} events"
-            )
-            print(f"  client id:     {CLIENT_ID}  (any id is accepted)")
-            print(f"  client secret: {CLIENT_SECRET}")
-            print(f"  auth_uri:  {sandbox.url}/o/oauth2/auth")
-            print(f"  token_uri: {sandbox.url}/token")
-            print(f"  Gmail api_endpoint: {sandbox.url}/   Calendar: {sandbox.url}/calendar/v3/")
-            print("Ctrl-C to stop.", flush=True)
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopped")
+    serve_until_interrupted(sandbox, lambda: _BANNER.format(box=sandbox, stats=sandbox.stats()))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from keepwarm.connectors.sandbox.events import seed_fields, update_fields
 from keepwarm.connectors.sandbox.google.seed import SeedEvent
 from keepwarm.connectors.sandbox.microsoft.delta import Tombstone
 from keepwarm.connectors.types import Address, Attendee
@@ -74,22 +75,11 @@ class Calendar:
                 kind = "exception" if record.start != record.occurrence_start else "occurrence"
             else:
                 series, item_id, kind = None, event_id(record.uid), "singleInstance"
-            fields = {
-                "kind": kind,
-                "start": record.start,
-                "end": record.end,
-                "all_day": record.all_day,
-                "subject": record.summary,
-                "cancelled": record.cancelled,
-                "organizer": record.organizer,
-                "attendees": record.attendees,
-            }
+            fields = {"kind": kind, **seed_fields(record, title="subject")}
             existing = self._items.get(item_id)
             if existing is not None:
-                if all(getattr(existing, name) == value for name, value in fields.items()):
+                if not update_fields(existing, fields):
                     continue
-                for name, value in fields.items():
-                    setattr(existing, name, value)
                 self._touch(existing)
             else:
                 self.change += 1
@@ -103,14 +93,7 @@ class Calendar:
                     modified=now,
                     change=self.change,
                     order=len(self._items),
-                    kind=kind,
-                    start=record.start,
-                    end=record.end,
-                    all_day=record.all_day,
-                    subject=record.summary,
-                    cancelled=record.cancelled,
-                    organizer=record.organizer,
-                    attendees=record.attendees,
+                    **fields,
                 )
             touched.append(item_id)
         return touched

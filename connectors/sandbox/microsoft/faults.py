@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from keepwarm.connectors.sandbox.faults import FaultQueue as SharedFaultQueue
+from keepwarm.connectors.sandbox.faults import bad_fault_values, parse_kind, queued_fields
+
 __all__ = ["Fault", "FaultKind", "FaultQueue", "parse_fault"]
 
 GRAPH_PREFIX = "/v1.0/"
@@ -31,7 +34,6 @@ class FaultKind(StrEnum):
     EXPIRE_DELTA_TOKENS = "expire_delta_tokens"  # 410 SyncStateNotFound for `folder`'s tokens
 
 
-QUEUED = frozenset({FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.DELAY})
 _STATUSES = frozenset({500, 502, 503, 504})
 
 
@@ -50,70 +52,24 @@ class Fault:
     folder: str | None = None  # EXPIRE_DELTA_TOKENS: a folder id or well-known name,
     # "calendar", or None for every folder and the calendar
 
-    def matches(self, path: str) -> bool:
-        """Whether a request to `path` is one this fault is for."""
-        if self.path_prefix is None:
-            return path.startswith(GRAPH_PREFIX)
-        return path.startswith(self.path_prefix)
 
-
-class FaultQueue:
-    """Queued request faults, consumed in order. Not thread-safe: the app locks around it."""
+class FaultQueue(SharedFaultQueue[Fault]):
+    """Queued request faults, consumed in order; without a prefix they match Graph requests
+    and a `server_error` is 500, 502, 503 or 504. Not thread-safe: the app locks around it."""
 
     def __init__(self) -> None:
-        self._faults: list[Fault] = []
-
-    def add(self, fault: Fault) -> None:
-        """Queue a request fault. Raises ValueError for an immediate kind or a bad value."""
-        if fault.kind not in QUEUED:
-            raise ValueError(f"{fault.kind} acts at once; it is not queued")
-        if fault.count < 1:
-            raise ValueError("count must be at least 1")
-        if fault.kind is FaultKind.SERVER_ERROR and fault.status not in _STATUSES:
-            raise ValueError("server_error status must be 500, 502, 503 or 504")
-        if fault.kind is FaultKind.RATE_LIMIT and fault.retry_after < 0:
-            raise ValueError("retry_after must not be negative")
-        if fault.kind is FaultKind.DELAY and fault.seconds <= 0:
-            raise ValueError("delay seconds must be positive")
-        self._faults.append(fault)
-
-    def take(self, path: str) -> Fault | None:
-        """The first queued fault matching `path`, with one count consumed; None if none."""
-        for index, fault in enumerate(self._faults):
-            if fault.matches(path):
-                fault.count -= 1
-                if fault.count == 0:
-                    del self._faults[index]
-                return fault
-        return None
-
-    def clear(self) -> None:
-        """Drop every queued fault."""
-        self._faults.clear()
-
-    def pending(self) -> list[Fault]:
-        """The queued faults with their remaining counts."""
-        return [Fault(**vars(fault)) for fault in self._faults]
+        super().__init__(api_prefixes=(GRAPH_PREFIX,), statuses=_STATUSES)
 
 
 def parse_fault(payload: Mapping[str, object]) -> Fault:
     """A Fault from the admin endpoint's JSON (the field names of `Fault`). Raises ValueError
     for unknown kinds or bad values."""
-    try:
-        kind = FaultKind(str(payload["kind"]))
-    except (KeyError, ValueError):
-        raise ValueError(f"kind must be one of {[k.value for k in FaultKind]}") from None
-    prefix, folder = payload.get("path_prefix"), payload.get("folder")
-    try:
+    kind = parse_kind(payload, FaultKind)
+    folder = payload.get("folder")
+    with bad_fault_values():
         return Fault(
             kind=kind,
-            count=int(str(payload.get("count", 1))),
-            path_prefix=None if prefix is None else str(prefix),
-            retry_after=float(str(payload.get("retry_after", 1.0))),
-            status=int(str(payload.get("status", 503))),
-            seconds=float(str(payload.get("seconds", 0.0))),
+            **queued_fields(payload, float),
             aadsts=int(str(payload.get("aadsts", 65001))),
             folder=None if folder is None else str(folder),
         )
-    except ValueError as exc:
-        raise ValueError(f"bad fault value: {exc}") from None

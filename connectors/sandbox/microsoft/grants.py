@@ -9,13 +9,11 @@ a password reset (50173), inactivity (700082). Not thread-safe: the app locks ar
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from keepwarm.connectors.sandbox.grants import AccessToken as SharedAccessToken
+from keepwarm.connectors.sandbox.grants import TokenBook, pkce_matches
 from keepwarm.connectors.sandbox.microsoft.errors import AadError
 
 __all__ = ["REVOKED_TEXT", "AccessToken", "Grant", "Grants"]
@@ -44,15 +42,14 @@ class Grant:
     scopes: frozenset[str]
     dead: int | None = None
 
+    @property
+    def alive(self) -> bool:
+        """False once the grant has died."""
+        return self.dead is None
 
-@dataclass(frozen=True, slots=True)
-class AccessToken:
-    """A bearer token for Graph: its grant, permissions and expiry (sandbox clock)."""
 
-    token: str
-    grant: Grant
-    scopes: frozenset[str]
-    expires_at: float
+# A bearer token for Graph: its grant, permissions and expiry (sandbox clock).
+AccessToken = SharedAccessToken[Grant]
 
 
 @dataclass(slots=True)
@@ -66,20 +63,13 @@ class _Code:
     used: bool = False
 
 
-class Grants:
-    """Codes and tokens of the sandbox's user."""
+class Grants(TokenBook[Grant, _Code, str | None]):
+    """Codes and tokens of the sandbox's user; `clients` keeps each client's secret (None: a
+    public client)."""
 
-    def __init__(
-        self, user: str, *, clock: Callable[[], float], access_lifetime: float = 3600.0
-    ) -> None:
-        self.user = user
-        self.access_lifetime = access_lifetime
-        self.consent_blocked: int | None = None  # the AADSTS code new consent is refused with
-        self.clients: dict[str, str | None] = {}  # client id -> its secret (None: public)
-        self._clock = clock
-        self._codes: dict[str, _Code] = {}
-        self._refresh: dict[str, Grant] = {}
-        self._access: dict[str, AccessToken] = {}
+    access_prefix = "EwB"
+    access_bytes = 48
+    consent_blocked: int | None = None  # the AADSTS code new consent is refused with
 
     def issue_code(
         self,
@@ -150,16 +140,15 @@ class Grants:
                 "The redirect_uri does not match the redirect_uri used in the authorization "
                 "request.",
             )
-        if entry.challenge is not None:
-            digest = hashlib.sha256((verifier or "").encode("ascii", "replace")).digest()
-            expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-            if not verifier or not hmac.compare_digest(expected, entry.challenge):
-                raise AadError(
-                    "invalid_grant",
-                    501481,
-                    "The Code_Verifier does not match the code_challenge supplied in the "
-                    "authorization request.",
-                )
+        if entry.challenge is not None and (
+            not verifier or not pkce_matches(verifier, entry.challenge)
+        ):
+            raise AadError(
+                "invalid_grant",
+                501481,
+                "The Code_Verifier does not match the code_challenge supplied in the "
+                "authorization request.",
+            )
         entry.used = True
         grant = Grant(client_id, self.user, entry.scopes)
         return self._new_access(grant, entry.scopes), self._new_refresh(grant), entry.nonce
@@ -195,23 +184,13 @@ class Grants:
         # of them the refresh asked for (the v2.0 endpoint's incremental consent model).
         return self._new_access(grant, grant.scopes), self._new_refresh(grant)
 
-    def authenticate(self, token: str) -> AccessToken | None:
-        """The live access token `token`; None when unknown, expired or its grant died."""
-        access = self._access.get(token)
-        if access is None or access.grant.dead is not None or self._clock() >= access.expires_at:
-            return None
-        return access
-
     def kill(self, code: int) -> None:
         """Every grant of the user dies with AADSTS `code`. A revoked consent (65001) also
         refuses new consent until `restore`; after a password reset (50173) the user may sign
         in again at once."""
-        for grant in self._refresh.values():
+        for grant in self._every_grant():
             if grant.dead is None:
                 grant.dead = code
-        for access in self._access.values():
-            if access.grant.dead is None:
-                access.grant.dead = code
         if code == 65001:
             self.consent_blocked = code
 
@@ -223,9 +202,3 @@ class Grants:
         token = "1.A" + secrets.token_urlsafe(64)
         self._refresh[token] = grant
         return token
-
-    def _new_access(self, grant: Grant, scopes: frozenset[str]) -> AccessToken:
-        token = "EwB" + secrets.token_urlsafe(48)
-        access = AccessToken(token, grant, scopes, self._clock() + self.access_lifetime)
-        self._access[token] = access
-        return access

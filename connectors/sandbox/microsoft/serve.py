@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from keepwarm.connectors.sandbox.lifecycle import serve_until_interrupted
 from keepwarm.connectors.sandbox.microsoft.sandbox import MicrosoftSandbox
 
 __all__ = ["CLIENT_ID", "serve"]
 
 # Any client id works; this is what we suggest, shaped like an Entra application id.
 CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
+# What `serve` prints, formatted with the running sandbox (`box`), its `stats` and msal's
+# `authority`.
+_BANNER = f"""\
+Microsoft sandbox at {{box.url}}  (user {{box.user_email}})
+  {{stats[messages]}} messages, {{stats[events]}} events
+  client id:  {CLIENT_ID}  (any id is accepted; a secret is optional)
+  authority:  {{authority}}  (msal: instance_discovery=False)
+  Graph:      {{box.graph_url}}
+  keepwarm connect microsoft --sandbox {{box.url}}
+"""
 
 
 def serve(seeds: Sequence[Path], port: int = 8081, user_email: str | None = None) -> None:
@@ -21,18 +31,8 @@ def serve(seeds: Sequence[Path], port: int = 8081, user_email: str | None = None
     inferred, OSError when the port is taken.
     """
     sandbox = MicrosoftSandbox(seeds, user_email=user_email, port=port)
-    with sandbox:
-        # The whole announcement is inside the try: whoever reads "Ctrl-C to stop." may press
-        # it at once, before print() has even returned.
-        try:
-            stats = sandbox.stats()
-            print(f"Microsoft sandbox at {sandbox.url}  (user {sandbox.user_email})")
-            print(f"  {stats['messages']} messages, {stats['events']} events")
-            print(f"  client id:  {CLIENT_ID}  (any id is accepted; a secret is optional)")
-            print(f"  authority:  {sandbox.authority()}  (msal: instance_discovery=False)")
-            print(f"  Graph:      {sandbox.graph_url}")
-            print(f"  keepwarm connect microsoft --sandbox {sandbox.url}")
-            print("Ctrl-C to stop.", flush=True)
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopped")
+    serve_until_interrupted(sandbox, lambda: _banner(sandbox))
+
+
+def _banner(sandbox: MicrosoftSandbox) -> str:
+    return _BANNER.format(box=sandbox, stats=sandbox.stats(), authority=sandbox.authority())
