@@ -133,6 +133,24 @@ class QueueCache:
                     built.page_bytes[0] += len(body)
         return body
 
+    def kept_page(
+        self, user_id: int, dormant: bool, key: Hashable, as_of: datetime, view: Hashable
+    ) -> bytes | None:
+        """The bytes `page` would return, when they are kept and need nothing built, rendered
+        or waited for (None otherwise: ask `page`). Takes no session and waits on no user's
+        build, so an event loop can serve it in place."""
+        if self._seconds <= 0:
+            return None
+        with self._lock:
+            built = self._built.get((user_id, dormant))
+        if not self._fits(built, key, self._moment(as_of)):
+            return None
+        assert built is not None
+        if self._monotonic() - built.made > self._refresh_after:
+            return None  # `page` lets one request build it again
+        with self._lock:
+            return built.pages.get(view)
+
     def _kept(
         self,
         session: Session,

@@ -116,6 +116,38 @@ def test_a_page_is_rendered_once_for_its_queue_and_never_outlives_it(
     runtime.close()
 
 
+def test_a_kept_page_is_offered_in_place_only_while_page_would_serve_it_unchanged(
+    embedded_settings: Settings,
+) -> None:
+    # kept_page is what the event loop serves without the thread pool: it must never offer
+    # bytes that page() would not serve as they are (another key, an earlier moment, a queue
+    # past its time or due to be built again, a page not yet rendered)
+    runtime = build_runtime(embedded_settings)
+    ticks, builds = Ticks(), Builds()
+    cache = QueueCache(runtime.session_factory, 60, monotonic=ticks)
+    view = (None, 50)
+    with runtime.session_factory() as session:
+        assert cache.kept_page(7, False, 1, AS_OF, view) is None  # nothing built yet
+        body = cache.page(session, 7, False, 1, AS_OF, builds, view, lambda q: b"page")
+        assert cache.kept_page(7, False, 1, AS_OF, view) == body == b"page"
+        assert cache.kept_page(7, False, 1, AS_OF, ("cursor", 50)) is None  # not rendered
+        assert cache.kept_page(7, True, 1, AS_OF, view) is None  # the dormant view
+        assert cache.kept_page(8, False, 1, AS_OF, view) is None  # another user
+        assert cache.kept_page(7, False, 2, AS_OF, view) is None  # a new answer or mail
+        assert cache.kept_page(7, False, 1, AS_OF - timedelta(seconds=1), view) is None
+        ticks.now = 44  # within three quarters of its time
+        assert cache.kept_page(7, False, 1, AS_OF + timedelta(seconds=44), view) == b"page"
+        ticks.now = 46  # due to be built again by one request: page() decides
+        assert cache.kept_page(7, False, 1, AS_OF + timedelta(seconds=46), view) is None
+        cache.forget(7)
+        ticks.now = 0
+        assert cache.kept_page(7, False, 1, AS_OF, view) is None
+        off = QueueCache(runtime.session_factory, 0)
+        off.page(session, 7, False, 1, AS_OF, builds, view, lambda q: b"page")
+        assert off.kept_page(7, False, 1, AS_OF, view) is None
+    runtime.close()
+
+
 def test_a_request_answered_after_a_build_for_a_later_moment_is_served_it(
     embedded_settings: Settings,
 ) -> None:
