@@ -51,8 +51,9 @@ def _providers(ctx: WebContext) -> list[tuple[str, str]]:
 @router.get("/accounts")
 def accounts_page(request: Request, me: Me, notice: Notice = None) -> Response:
     ctx = context(request)
-    with ctx.runtime.session_factory() as session:
-        rows = views.account_rows(session, me.user_id)
+    rt = ctx.runtime
+    with rt.session_factory() as session:
+        rows = views.account_rows(session, me.user_id, rt.cipher(), rt.token_key_name)
     providers = _providers(ctx)
     return render(
         request,

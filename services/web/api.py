@@ -373,8 +373,9 @@ def intros(
 @router.get("/accounts", summary="Connected accounts and their sync health")
 def accounts(request: Request, me: Me) -> AccountPage:
     ctx = context(request)
-    with ctx.runtime.session_factory() as session:
-        rows = views.account_rows(session, me.user_id)
+    rt = ctx.runtime
+    with rt.session_factory() as session:
+        rows = views.account_rows(session, me.user_id, rt.cipher(), rt.token_key_name)
     return AccountPage.model_validate({"items": rows})
 
 

@@ -230,7 +230,8 @@ class AccountOut(_Out):
     id: int
     provider: str
     email: str
-    status: Literal["active", "reconnect_needed", "disconnected"]
+    # token_key_mismatch: this server's KEEPWARM_TOKEN_KEY cannot open the account's tokens
+    status: Literal["active", "reconnect_needed", "disconnected", "token_key_mismatch"]
     status_reason: str | None
     since: str
     phase: Literal["backfill", "incremental"]

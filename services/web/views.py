@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from keepwarm.services.accounts.connected import account_overview
+from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.core.errors import InvalidInput, NotFound
 from keepwarm.services.models import (
     Account,
@@ -434,13 +435,16 @@ def timeline_key(entry: dict[str, Any]) -> tuple[Any, ...]:
     return (-at.timestamp(), str(entry["kind"]), str(entry["subject"] or ""))
 
 
-def account_rows(session: Session, user_id: int) -> list[dict[str, Any]]:
+def account_rows(
+    session: Session, user_id: int, cipher: TokenCipher | None = None, key_name: str = ""
+) -> list[dict[str, Any]]:
     """Each of the user's accounts: `keepwarm accounts --json` with its id and, while a
-    backfill runs, how far it has got."""
+    backfill runs, how far it has got. With `cipher`, an account whose tokens it cannot open
+    says so (account_overview), as the CLI does."""
     ids = list(
         session.scalars(select(Account.id).where(Account.user_id == user_id).order_by(Account.id))
     )
-    rows = account_overview(session, user_id)
+    rows = account_overview(session, user_id, cipher, key_name)
     out = []
     for account_id, row in zip(ids, rows, strict=True):
         out.append({"id": account_id, **row, "progress": _progress(session, account_id)})

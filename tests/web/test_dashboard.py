@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
+from keepwarm.services.core.crypto import TokenCipher
 from keepwarm.services.models import (
     Account,
     AccountStatus,
@@ -125,6 +126,21 @@ def test_accounts_show_sync_health_and_offer_a_reconnect(two: TwoUsers) -> None:
     page = two.a.client.get("/accounts")
     assert "reconnect needed" in page.text and "Reconnect</button>" in page.text
     assert "the grant was revoked" in page.text
+
+
+def test_accounts_whose_tokens_this_server_cannot_open_say_so(two: TwoUsers) -> None:
+    # Tokens sealed with another key (the operator changed KEEPWARM_TOKEN_KEY): the account
+    # cannot sync whatever its stored status says, and the page and the API tell the user
+    other = TokenCipher(TokenCipher.generate_key())
+    with two.runtime.session_factory() as session, session.begin():
+        account = session.scalars(select(Account).where(Account.user_id == two.a.user_id)).one()
+        account.token_ciphertext = other.seal({"refresh_token": "r"})
+    page = two.a.client.get("/accounts")
+    assert page.status_code == 200
+    assert "token key mismatch" in page.text and "cannot decrypt tokens" in page.text
+    assert "Reconnect</button>" in page.text  # connecting again seals new tokens with this key
+    listed = two.a.client.get("/api/v1/accounts").json()["items"]
+    assert [a["status"] for a in listed] == ["token_key_mismatch"]
 
 
 def test_settings_change_the_queue_and_bad_values_name_the_field(two: TwoUsers) -> None:
