@@ -9,6 +9,8 @@ after, and for the dormant ties; and never where they no longer describe the dat
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +30,7 @@ from keepwarm.services.models import (
 from keepwarm.services.reconnect import QueueRules, store, views
 from keepwarm.services.reconnect.engine import Suggestion
 from keepwarm.services.reconnect.lifecycle import LifecycleRules, record_person_action, states_at
-from keepwarm.services.runtime import build_runtime
+from keepwarm.services.runtime import Runtime, build_runtime
 from tests.support.cli import run_cli
 from tests.support.paths import TEST_DATA
 
@@ -226,18 +228,28 @@ def test_ties_on_score_and_silence_are_ordered_by_address(any_settings: Settings
         runtime.close()
 
 
+@contextmanager
+def _built(settings: Settings) -> Iterator[tuple[Runtime, int]]:
+    """The sample mailbox imported, and its owner's statistics and model built at BUILT."""
+    run_cli(settings, "import", str(ENRON))
+    runtime = build_runtime(settings)
+    try:
+        with runtime.session_factory() as session:
+            user_id = session.scalars(select(User.id)).one()
+            store.refresh(session, user_id, runtime.queue_rules, BUILT)
+            session.commit()
+        yield runtime, user_id
+    finally:
+        runtime.close()
+
+
 def test_a_state_built_before_the_candidates_were_kept_is_built_again(
     any_settings: Settings,
 ) -> None:
     # Given statistics built as before migration 0009: no packed candidates
-    run_cli(any_settings, "import", str(ENRON))
-    runtime = build_runtime(any_settings)
-    try:
+    with _built(any_settings) as (runtime, user_id):
+        rules = runtime.queue_rules
         with runtime.session_factory() as session:
-            user_id = session.scalars(select(User.id)).one()
-            rules = runtime.queue_rules
-            store.refresh(session, user_id, rules, BUILT)
-            session.commit()
             expected = _shown(views.suggestions(session, user_id, BUILT, rules, None))
             session.execute(
                 update(QueueState)
@@ -261,8 +273,6 @@ def test_a_state_built_before_the_candidates_were_kept_is_built_again(
             session.expire_all()
             state = session.get(QueueState, user_id)
             assert state is not None and state.candidate_ids is not None
-    finally:
-        runtime.close()
 
 
 def _turned(model: str) -> str:
@@ -275,14 +285,9 @@ def _turned(model: str) -> str:
 def test_the_worker_refits_a_stale_model_so_the_next_read_fits_nothing(
     any_settings: Settings,
 ) -> None:
-    run_cli(any_settings, "import", str(ENRON))
-    runtime = build_runtime(any_settings)
-    factory, rules = runtime.session_factory, runtime.queue_rules
-    try:
+    with _built(any_settings) as (runtime, user_id):
+        factory, rules = runtime.session_factory, runtime.queue_rules
         with factory() as session:
-            user_id = session.scalars(select(User.id)).one()
-            store.refresh(session, user_id, rules, BUILT)
-            session.commit()
             top = views.suggestions(session, user_id, BUILT, rules, 1)[0].stats.history.person_id
         # Given a model that is current: the job fits nothing
         assert store.refit_models(factory, rules, BUILT + timedelta(hours=1)) == []
@@ -325,21 +330,14 @@ def test_the_worker_refits_a_stale_model_so_the_next_read_fits_nothing(
             )
             read = store.stored_queue(session, user_id, next_day, rules, states, current=True)
             assert read is not None and _shown(read) != fresh
-    finally:
-        runtime.close()
 
 
 def test_where_the_statistics_no_longer_hold_the_job_leaves_them_to_the_refresh(
     any_settings: Settings,
 ) -> None:
-    run_cli(any_settings, "import", str(ENRON))
-    runtime = build_runtime(any_settings)
-    factory, rules = runtime.session_factory, runtime.queue_rules
-    try:
+    with _built(any_settings) as (runtime, user_id):
+        factory, rules = runtime.session_factory, runtime.queue_rules
         with factory() as session:
-            user_id = session.scalars(select(User.id)).one()
-            store.refresh(session, user_id, rules, BUILT)
-            session.commit()
             state = session.get(QueueState, user_id)
             assert state is not None and state.valid_until is not None
             key = state.model_key
@@ -349,5 +347,3 @@ def test_where_the_statistics_no_longer_hold_the_job_leaves_them_to_the_refresh(
         assert store.refit_models(factory, rules, until) == []
         with factory() as session:
             assert session.get(QueueState, user_id).model_key == key  # type: ignore[union-attr]
-    finally:
-        runtime.close()
