@@ -16,8 +16,10 @@ def test_bad_files_are_counted_and_the_valid_rest_imported(embedded_settings: Se
     # garbled.ics was read event by event: a caveat on the events kept, not an unreadable record
     assert re.search(r"unreadable\s+7\b", out), out
     assert re.search(r"read in part \(kept\)\s+1\b", out), out
-    # Control characters quoted from a file are escaped, never sent to the terminal
-    assert "\x00" not in out and "\\x00\\x01 this line" in out, out
+    # Control characters quoted from a file are escaped, never sent to the terminal (the line
+    # is cut at 160 characters, so how much of the quote shows depends on the path's length)
+    assert not [c for c in out if c != "\n" and (ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0)], out
+    assert "parsed into parts: '\\x00" in out, out
     assert "binary-garbage: binary data" in out
     # good.eml and the readable half of truncated.mbox.gz still came in
     assert re.search(r"imported\s+18\b", out), out
