@@ -14,7 +14,7 @@ import hashlib
 import re
 import warnings
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -296,10 +296,7 @@ def _bound_series(event: Component, end: datetime) -> str | None:
     if period is None:
         return None  # not a rule the expansion accepts: it reports it
     period *= _first_int(rule.get("INTERVAL")) or 1
-    per_period = 1
-    for key, value in rule.items():
-        if key.startswith("BY") and key != "BYSETPOS":
-            per_period *= max(len(value) if isinstance(value, list) else 1, 1)
+    per_period = _most_per_period(rule)
     until = rule.get("UNTIL")
     last = min(end, _utc(_one(until))) if until else end
     walked = max((last - _utc(start)).total_seconds(), 0.0) / period + 1
@@ -322,6 +319,27 @@ def _bound_series(event: Component, end: datetime) -> str | None:
         f"recurs more than {SERIES_OCCURRENCES:,} times (FREQ={freq}): "
         f"read only up to {_utc(cut):%Y-%m-%d %H:%M}"
     )
+
+
+def _most_per_period(rule: Mapping[str, Any]) -> int:
+    """The most occurrences one period of `rule` can make: the product of its BY parts, each
+    by the most it can expand to (RFC 5545's table). A weekday without an ordinal is up to 5
+    of them in a month and 53 in a year (BYDAY=MO in a MONTHLY rule is every Monday), a day
+    of the month is 12 in a year without BYMONTH; every other part is as many as it lists."""
+    freq = _text(rule.get("FREQ")).upper()
+    most = 1
+    for key, value in rule.items():
+        if not key.startswith("BY") or key == "BYSETPOS":
+            continue
+        values = value if isinstance(value, list) else [value]
+        n = max(len(values), 1)
+        if key == "BYDAY" and freq in {"MONTHLY", "YEARLY"}:
+            spread = 5 if freq == "MONTHLY" or "BYMONTH" in rule else 53
+            n = sum(1 if _text(day).lstrip("+-")[:1].isdigit() else spread for day in values)
+        elif key == "BYMONTHDAY" and freq == "YEARLY" and "BYMONTH" not in rule:
+            n *= 12
+        most *= max(n, 1)
+    return most
 
 
 # Seconds between occurrences of each FREQ, before INTERVAL and the BY... parts (a month and a
