@@ -180,31 +180,32 @@ async def _served(request: Request, cursor: str | None, limit: int, *, dormant: 
     # key) and no hand-over to the thread pool, whose threads contending for the GIL made the
     # tail (bench/README.md, api.py: p99 296 ms through the pool, 45 ms in place). Anything
     # to build or render goes to the pool, so a slow build never holds the loop.
-    kept = _kept_page(request, cursor, limit, dormant=dormant)
-    if kept is not None:
-        return kept
-    return await run_in_threadpool(_queue, request, cursor, limit, dormant=dormant)
-
-
-def _kept_page(
-    request: Request, cursor: str | None, limit: int, *, dormant: bool
-) -> Response | None:
     ctx = context(request)
-    if ctx.stats is None:
-        return None
     now = ctx.now()
     with ctx.read_session() as session:
         user_id, key = _owner_and_key(request, session, now)
-    body = ctx.stats.kept_page(user_id, dormant, key.parts, now, (cursor, limit))
-    return None if body is None else Response(body, media_type="application/json")
+    if ctx.stats is not None:
+        body = ctx.stats.kept_page(user_id, dormant, key.parts, now, (cursor, limit))
+        if body is not None:
+            return Response(body, media_type="application/json")
+    return await run_in_threadpool(
+        _queue, request, user_id, key, now, cursor, limit, dormant=dormant
+    )
 
 
-def _queue(request: Request, cursor: str | None, limit: int, *, dormant: bool) -> Response:
+def _queue(
+    request: Request,
+    user_id: int,
+    key: views.QueueKey,
+    now: datetime,
+    cursor: str | None,
+    limit: int,
+    *,
+    dormant: bool,
+) -> Response:
     ctx = context(request)
     rt = ctx.runtime
-    now = ctx.now()
     with ctx.read_session() as session:
-        user_id, key = _owner_and_key(request, session, now)
         body = views.rendered_queue_page(
             session,
             user_id,

@@ -93,6 +93,10 @@ class QueueCache:
         age = self._monotonic() - built.made
         return age <= self._seconds and (as_of - built.as_of).total_seconds() <= self._seconds
 
+    def _due_again(self, built: _Built) -> bool:
+        """Past `refresh_after` of its time: one request builds it again (module docstring)."""
+        return self._monotonic() - built.made > self._refresh_after
+
     def queue(
         self,
         session: Session,
@@ -146,7 +150,7 @@ class QueueCache:
         if not self._fits(built, key, self._moment(as_of)):
             return None
         assert built is not None
-        if self._monotonic() - built.made > self._refresh_after:
+        if self._due_again(built):
             return None  # `page` lets one request build it again
         with self._lock:
             return built.pages.get(view)
@@ -166,9 +170,7 @@ class QueueCache:
             user_lock = self._user_locks.setdefault(user_id, threading.Lock())
         if self._fits(built, key, self._moment(as_of)):
             assert built is not None
-            if self._monotonic() - built.made > self._refresh_after and user_lock.acquire(
-                blocking=False
-            ):
+            if self._due_again(built) and user_lock.acquire(blocking=False):
                 try:
                     with self._lock:
                         current = self._built.get(slot)
